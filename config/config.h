@@ -1,0 +1,137 @@
+// The typed, validated configuration model: what config::LoadFile returns. Every key is
+// documented in docs/config.md (type, default, range, reloadable or restart-only); the
+// defaults here are the documented ones.
+#ifndef SLUICE_CONFIG_CONFIG_H_
+#define SLUICE_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "config/ip_address.h"
+
+namespace sluice::config {
+
+enum class Protocol : uint8_t { kTcp, kUdp };
+enum class Forwarding : uint8_t { kDr, kTunnel, kNat };
+enum class Scheduler : uint8_t { kMaglev };
+enum class HealthCheckType : uint8_t { kNone, kTcp, kHttp, kUdp };
+
+std::string_view ToString(Protocol p);
+std::string_view ToString(Forwarding f);
+std::string_view ToString(Scheduler s);
+std::string_view ToString(HealthCheckType t);
+
+inline constexpr uint32_t kDefaultTableSize = 65537;
+
+struct Port {
+  std::string name;
+  std::string device;  // PCI address or DPDK vdev string
+  std::optional<IpPrefix> address;
+  std::optional<IpPrefix> address6;
+  uint32_t mtu = 1500;
+
+  friend bool operator==(const Port&, const Port&) = default;
+};
+
+struct Route {
+  IpPrefix prefix;
+  std::optional<IpAddress> via;  // absent: the prefix is on-link on `port`
+  uint32_t metric = 0;
+  std::string port;  // empty: the port whose address covers `via`
+
+  friend bool operator==(const Route&, const Route&) = default;
+};
+
+struct Neighbor {
+  IpAddress address;
+  MacAddress mac;
+  std::string port;  // empty: the port whose address covers `address`
+
+  friend bool operator==(const Neighbor&, const Neighbor&) = default;
+};
+
+struct FlowTableConfig {
+  uint32_t capacity = 1048576;
+  absl::Duration tcp_timeout = absl::Seconds(300);
+  absl::Duration udp_timeout = absl::Seconds(30);
+
+  friend bool operator==(const FlowTableConfig&, const FlowTableConfig&) = default;
+};
+
+struct DataplaneConfig {
+  uint32_t workers = 1;
+  std::vector<std::string> eal;
+  std::vector<Port> ports;
+  std::vector<Route> routes;
+  std::vector<Neighbor> neighbors;
+  std::optional<IpAddress> tunnel_source;
+  FlowTableConfig flow_table;
+
+  friend bool operator==(const DataplaneConfig&, const DataplaneConfig&) = default;
+};
+
+struct MetricsConfig {
+  SocketAddress listen = {.address = *IpAddress::Parse("127.0.0.1"), .port = 9750};
+
+  friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
+};
+
+struct ControlConfig {
+  std::string socket = "/run/sluice/sluice.sock";
+
+  friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
+};
+
+struct HealthCheck {
+  HealthCheckType type = HealthCheckType::kTcp;
+  std::optional<uint16_t> port;  // absent: each backend's own port
+  std::string path = "/";        // http only
+  uint32_t expect_status = 200;  // http only
+  absl::Duration interval = absl::Seconds(1);
+  absl::Duration timeout = absl::Milliseconds(500);
+  uint32_t rise = 2;
+  uint32_t fall = 3;
+
+  friend bool operator==(const HealthCheck&, const HealthCheck&) = default;
+};
+
+struct Backend {
+  IpAddress address;
+  uint16_t port = 0;  // defaults to the service port
+  uint32_t weight = 100;
+  bool drain = false;
+
+  friend bool operator==(const Backend&, const Backend&) = default;
+};
+
+struct Service {
+  std::string name;
+  IpAddress vip;
+  uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  Forwarding forwarding = Forwarding::kDr;
+  Scheduler scheduler = Scheduler::kMaglev;
+  uint32_t table_size = kDefaultTableSize;
+  HealthCheck health_check;
+  std::vector<Backend> backends;
+
+  friend bool operator==(const Service&, const Service&) = default;
+};
+
+struct Config {
+  DataplaneConfig dataplane;
+  MetricsConfig metrics;
+  ControlConfig control;
+  std::vector<Service> services;
+
+  size_t backend_count() const;
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+}  // namespace sluice::config
+
+#endif  // SLUICE_CONFIG_CONFIG_H_
