@@ -177,6 +177,20 @@ Service ReadService(ReadContext& ctx, const YAML::Node& node, const std::string&
 
 }  // namespace
 
+std::set<std::string> KnownKeyPaths() {
+  std::set<std::string> paths;
+  DiagnosticSink ignored("skeleton");
+  SourceMap sources;
+  ReadContext ctx{.sink = ignored, .sources = sources, .asked_keys = &paths};
+  ReadModel(ctx, YAML::Load(R"(
+dataplane: { ports: [{}], routes: [{}], neighbors: [{}], flow_table: {} }
+metrics: {}
+control: {}
+services: [{ health_check: { type: http }, backends: [{}] }]
+)"));
+  return paths;
+}
+
 Config ReadModel(ReadContext& ctx, const YAML::Node& root) {
   Config config;
   MapReader r(ctx, root, "");

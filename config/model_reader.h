@@ -25,6 +25,10 @@ inline constexpr uint32_t kMaxWorkers = 128;
 
 Config ReadModel(ReadContext& ctx, const YAML::Node& root);
 
+// Every key path the reader knows ("dataplane.ports[].mtu"), found by reading a skeleton
+// that opens every section; docs/config.md is tested against it.
+std::set<std::string> KnownKeyPaths();
+
 }  // namespace sluice::config
 
 #endif  // SLUICE_CONFIG_MODEL_READER_H_

@@ -285,6 +285,17 @@ std::string MapReader::PathOf(std::string_view key) const {
 
 std::optional<YAML::Node> MapReader::Find(std::string_view key) {
   known_keys_.push_back(key);
+  if (ctx_.asked_keys != nullptr) {
+    // "services[3].backends[0].port" -> "services[].backends[].port"
+    std::string path;
+    bool in_index = false;
+    for (char c : PathOf(key)) {
+      if (c == ']') in_index = false;
+      if (!in_index) path += c;
+      if (c == '[') in_index = true;
+    }
+    ctx_.asked_keys->insert(std::move(path));
+  }
   for (const Entry& e : entries_) {
     if (e.key != key) continue;
     if (e.value.IsNull()) return std::nullopt;

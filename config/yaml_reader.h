@@ -10,6 +10,7 @@
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,9 @@ class SourceMap {
 struct ReadContext {
   DiagnosticSink& sink;
   SourceMap& sources;
+  // When set, receives the path of every key a reader asks for, list indexes written
+  // as "[]" ("services[].backends[].weight"): the schema as the code knows it.
+  std::set<std::string>* asked_keys = nullptr;
 
   void Error(const YAML::Node& node, std::string_view path, std::string message);
 };
