@@ -1,5 +1,6 @@
 #include "config/validate.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -34,10 +35,8 @@ class Validator {
   // the first error in another form. Errors found by validation itself do not count:
   // a value they concern was read fine.
   bool Readable(std::initializer_list<std::string_view> paths) const {
-    for (std::string_view p : paths) {
-      if (read_errors_.HasErrorAt(p)) return false;
-    }
-    return true;
+    return std::ranges::none_of(paths,
+                                [this](std::string_view p) { return read_errors_.HasErrorAt(p); });
   }
 
   void Error(const std::string& path, std::string message) {
@@ -63,25 +62,20 @@ class Validator {
   }
 
   bool OnLinkAnywhere(const IpAddress& a) const {
-    for (const Port& p : config_.dataplane.ports) {
-      if (OnLink(p, a)) return true;
-    }
-    return false;
+    return std::ranges::any_of(config_.dataplane.ports,
+                               [&a](const Port& p) { return OnLink(p, a); });
   }
 
   bool Routable(const IpAddress& a) const {
-    if (OnLinkAnywhere(a)) return true;
-    for (const Route& r : config_.dataplane.routes) {
-      if (r.prefix.Contains(a)) return true;
-    }
-    return false;
+    return OnLinkAnywhere(a) || std::ranges::any_of(config_.dataplane.routes, [&a](const Route& r) {
+             return r.prefix.Contains(a);
+           });
   }
 
   bool HasPortAddress(IpFamily family) const {
-    for (const Port& p : config_.dataplane.ports) {
-      if (family == IpFamily::kV4 ? p.address.has_value() : p.address6.has_value()) return true;
-    }
-    return false;
+    return std::ranges::any_of(config_.dataplane.ports, [family](const Port& p) {
+      return family == IpFamily::kV4 ? p.address.has_value() : p.address6.has_value();
+    });
   }
 
   // A reference to a port by name (routes, neighbours): it must exist. Returns the port,

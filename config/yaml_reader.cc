@@ -321,9 +321,10 @@ std::optional<YAML::Node> MapReader::FindRequired(std::string_view key) {
 void MapReader::Finish() {
   for (size_t i = 0; i < entries_.size(); ++i) {
     const Entry& e = entries_[i];
-    const auto first = std::find_if(entries_.begin(), entries_.begin() + static_cast<long>(i),
-                                    [&e](const Entry& other) { return other.key == e.key; });
-    if (first != entries_.begin() + static_cast<long>(i)) {
+    const auto first =
+        std::find_if(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
+                     [&e](const Entry& other) { return other.key == e.key; });
+    if (first != entries_.begin() + static_cast<std::ptrdiff_t>(i)) {
       const SourceLocation at = LocationOf(first->key_node);
       ctx_.Error(e.key_node, PathOf(e.key),
                  absl::StrFormat("duplicate key '%s' (first at line %d, column %d)", e.key, at.line,
