@@ -14,6 +14,10 @@ std::string Diagnostic::ToString() const {
 }
 
 void DiagnosticSink::Error(SourceLocation location, std::string_view path, std::string message) {
+  if (diagnostics_.size() >= kMaxDiagnostics) {
+    ++dropped_;
+    return;
+  }
   diagnostics_.push_back(Diagnostic{.file = file_,
                                     .location = location,
                                     .path = std::string(path),
@@ -35,6 +39,14 @@ std::vector<Diagnostic> DiagnosticSink::TakeSorted() {
   std::stable_sort(
       diagnostics_.begin(), diagnostics_.end(),
       [](const Diagnostic& a, const Diagnostic& b) { return a.location < b.location; });
+  if (dropped_ > 0) {
+    diagnostics_.push_back(
+        Diagnostic{.file = file_,
+                   .location = diagnostics_.back().location,
+                   .path = std::string(kDocumentPath),
+                   .message = absl::StrFormat("%d more errors not shown", dropped_)});
+    dropped_ = 0;
+  }
   return std::move(diagnostics_);
 }
 

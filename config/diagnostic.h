@@ -31,13 +31,18 @@ struct Diagnostic {
   std::string ToString() const;
 };
 
-// Collects every error of one load; the first error does not stop the load.
+// Collects the errors of one load; the first error does not stop the load. Past
+// kMaxDiagnostics errors only a count is kept (a hostile file can hold hundreds of
+// thousands of bad keys), reported as one last diagnostic.
+inline constexpr size_t kMaxDiagnostics = 1000;
+
 class DiagnosticSink {
  public:
   explicit DiagnosticSink(std::string file) : file_(std::move(file)) {}
 
   void Error(SourceLocation location, std::string_view path, std::string message);
   bool empty() const { return diagnostics_.empty(); }
+  size_t size() const { return diagnostics_.size() + dropped_; }
   // True when an error was reported at `path`, inside it or at one of its ancestors
   // ("a.b" is related to "a", "a.b" and "a.b[0].c", not to "a.bc" or "a.c"), so that
   // later checks can skip values that were never read.
@@ -48,6 +53,7 @@ class DiagnosticSink {
  private:
   std::string file_;
   std::vector<Diagnostic> diagnostics_;
+  size_t dropped_ = 0;  // errors past kMaxDiagnostics
 };
 
 // The candidate closest to `word` by edit distance, if it is close enough to be what

@@ -319,13 +319,14 @@ std::optional<YAML::Node> MapReader::FindRequired(std::string_view key) {
 }
 
 void MapReader::Finish() {
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    const Entry& e = entries_[i];
-    const auto first =
-        std::find_if(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
-                     [&e](const Entry& other) { return other.key == e.key; });
-    if (first != entries_.begin() + static_cast<std::ptrdiff_t>(i)) {
-      const SourceLocation at = LocationOf(first->key_node);
+  // Keyed by first occurrence: a hostile mapping can hold hundreds of thousands of
+  // keys, so no pairwise comparison.
+  absl::flat_hash_map<absl::string_view, const Entry*> first_by_key;
+  for (const Entry& e : entries_) {
+    const auto [it, inserted] =
+        first_by_key.try_emplace(absl::string_view(e.key.data(), e.key.size()), &e);
+    if (!inserted) {
+      const SourceLocation at = LocationOf(it->second->key_node);
       ctx_.Error(e.key_node, PathOf(e.key),
                  absl::StrFormat("duplicate key '%s' (first at line %d, column %d)", e.key, at.line,
                                  at.column));

@@ -129,9 +129,6 @@ class MapReader {
 
   bool is_map() const { return is_map_; }
   std::string PathOf(std::string_view key) const;
-  const std::string& path() const { return path_; }
-  const YAML::Node& node() const { return node_; }
-  ReadContext& context() { return ctx_; }
 
   void Finish();
 

@@ -22,8 +22,13 @@ int Run(const sluice::lb::CommandLine& cl) {
       sluice::config::LoadFile(cl.config_path, &diagnostics);
   if (!config.ok()) {
     for (const auto& d : diagnostics) absl::FPrintF(stderr, "%s\n", d.ToString());
-    absl::FPrintF(stderr, "%s: invalid config: %d error%s\n", cl.config_path, diagnostics.size(),
-                  diagnostics.size() == 1 ? "" : "s");
+    if (diagnostics.size() > sluice::config::kMaxDiagnostics) {
+      absl::FPrintF(stderr, "%s: invalid config: more than %d errors\n", cl.config_path,
+                    sluice::config::kMaxDiagnostics);
+    } else {
+      absl::FPrintF(stderr, "%s: invalid config: %d error%s\n", cl.config_path, diagnostics.size(),
+                    diagnostics.size() == 1 ? "" : "s");
+    }
     return kExitInvalid;
   }
   if (cl.check) {

@@ -5,6 +5,8 @@
 #include <array>
 #include <string_view>
 
+#include "absl/strings/str_format.h"
+
 namespace sluice::config {
 namespace {
 
@@ -30,6 +32,18 @@ TEST(DiagnosticTest, SinkSortsByPositionKeepingArrivalOrderAtOnePlace) {
   EXPECT_EQ(sorted[1].message, "second");
   EXPECT_EQ(sorted[2].message, "third");
   EXPECT_EQ(sorted[3].message, "fourth");
+}
+
+TEST(DiagnosticTest, SinkKeepsTheFirstErrorsAndCountsTheRest) {
+  DiagnosticSink sink("f");
+  for (size_t i = 0; i < kMaxDiagnostics + 5; ++i) {
+    sink.Error({.line = static_cast<int>(i) + 1, .column = 1}, "p", "e");
+  }
+  EXPECT_EQ(sink.size(), kMaxDiagnostics + 5);
+  const auto all = sink.TakeSorted();
+  ASSERT_EQ(all.size(), kMaxDiagnostics + 1);
+  EXPECT_EQ(all.back().ToString(),
+            absl::StrFormat("f:%d:1: error: <document>: 5 more errors not shown", kMaxDiagnostics));
 }
 
 TEST(DiagnosticTest, HasErrorAtCoversAncestorsAndDescendants) {

@@ -466,6 +466,22 @@ TEST(LoaderLimitsTest, TooManyServicesAreRefusedUnread) {
   EXPECT_THAT(got[0].message, HasSubstr("at most 4096 are allowed"));
 }
 
+TEST(LoaderLimitsTest, HugeMappingIsReportedInBoundedTime) {
+  // Hundreds of thousands of unknown keys: no pairwise key comparison, and only the
+  // first kMaxDiagnostics errors are kept, then a count.
+  std::string yaml;
+  for (int i = 0; i < 200000; ++i) yaml += absl::StrFormat("k%d: 1\n", i);
+  yaml += "k7: 2\n";  // a repeat of the 8th key, found after all the others
+  std::vector<Diagnostic> got;
+  ASSERT_FALSE(LoadString(yaml, "wide.yaml", &got).ok());
+  ASSERT_EQ(got.size(), kMaxDiagnostics + 1);
+  EXPECT_EQ(got[0].ToString(), "wide.yaml:1:1: error: dataplane: missing required key 'dataplane'");
+  EXPECT_EQ(got.back().path, "<document>");
+  // 200001 keys are wrong and 2 sections missing; kMaxDiagnostics of those were kept.
+  EXPECT_EQ(got.back().message,
+            absl::StrFormat("%d more errors not shown", 200003 - kMaxDiagnostics));
+}
+
 class TempFile {
  public:
   explicit TempFile(const std::string& contents) {
