@@ -61,14 +61,29 @@ struct FlowTableConfig {
   friend bool operator==(const FlowTableConfig&, const FlowTableConfig&) = default;
 };
 
+// How the dataplane resolves backend and gateway MACs (ARP, later ND).
+struct NeighborCacheConfig {
+  absl::Duration reachable_time = absl::Seconds(30);  // a learned MAC is trusted this long
+  absl::Duration retry_interval = absl::Seconds(1);   // between unanswered requests
+  uint32_t retries = 3;       // unanswered requests before an entry is marked failed
+  uint32_t hold_packets = 3;  // packets held per unresolved neighbour (the rest dropped)
+
+  friend bool operator==(const NeighborCacheConfig&, const NeighborCacheConfig&) = default;
+};
+
 struct DataplaneConfig {
   uint32_t workers = 1;
+  bool idle_backoff = true;                       // sleep when idle instead of busy-polling
+  absl::Duration idle_sleep_max = absl::Microseconds(200);
+  uint32_t rx_descriptors = 1024;                 // per RX queue
+  uint32_t tx_descriptors = 1024;                 // per TX queue
   std::vector<std::string> eal;
   std::vector<Port> ports;
   std::vector<Route> routes;
   std::vector<Neighbor> neighbors;
   std::optional<IpAddress> tunnel_source;
   FlowTableConfig flow_table;
+  NeighborCacheConfig neighbor_cache;
 
   friend bool operator==(const DataplaneConfig&, const DataplaneConfig&) = default;
 };
@@ -115,6 +130,7 @@ struct Service {
   Forwarding forwarding = Forwarding::kDr;
   Scheduler scheduler = Scheduler::kMaglev;
   uint32_t table_size = kDefaultTableSize;
+  bool answer_arp = true;  // answer ARP for the VIP (off when routers reach it another way)
   HealthCheck health_check;
   std::vector<Backend> backends;
 

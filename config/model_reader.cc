@@ -61,10 +61,29 @@ FlowTableConfig ReadFlowTable(ReadContext& ctx, const YAML::Node& node, const st
   return flow_table;
 }
 
+NeighborCacheConfig ReadNeighborCache(ReadContext& ctx, const YAML::Node& node,
+                                      const std::string& path) {
+  NeighborCacheConfig cache;
+  MapReader r(ctx, node, path);
+  r.Optional("reachable_time", &cache.reachable_time,
+             DurationIn(absl::Seconds(1), absl::Hours(24)));
+  r.Optional("retry_interval", &cache.retry_interval,
+             DurationIn(absl::Milliseconds(100), absl::Minutes(1)));
+  r.Optional("retries", &cache.retries, IntegerIn(1, 100));
+  r.Optional("hold_packets", &cache.hold_packets, IntegerIn(0, 64));
+  r.Finish();
+  return cache;
+}
+
 DataplaneConfig ReadDataplane(ReadContext& ctx, const YAML::Node& node, const std::string& path) {
   DataplaneConfig dp;
   MapReader r(ctx, node, path);
   r.Optional("workers", &dp.workers, IntegerIn(1, kMaxWorkers));
+  r.Optional("idle_backoff", &dp.idle_backoff, Bool());
+  r.Optional("idle_sleep_max", &dp.idle_sleep_max,
+             DurationIn(absl::Microseconds(1), absl::Milliseconds(100)));
+  r.Optional("rx_descriptors", &dp.rx_descriptors, IntegerIn(64, 16384));
+  r.Optional("tx_descriptors", &dp.tx_descriptors, IntegerIn(64, 16384));
   if (auto eal = r.Find("eal")) {
     ForEachItem(ctx, *eal, r.PathOf("eal"), 0, kMaxEalArgs,
                 [&](const YAML::Node& item, const std::string& item_path) {
@@ -92,6 +111,9 @@ DataplaneConfig ReadDataplane(ReadContext& ctx, const YAML::Node& node, const st
   r.Optional("tunnel_source", &dp.tunnel_source, Address());
   if (auto flow_table = r.Find("flow_table")) {
     dp.flow_table = ReadFlowTable(ctx, *flow_table, r.PathOf("flow_table"));
+  }
+  if (auto cache = r.Find("neighbor_cache")) {
+    dp.neighbor_cache = ReadNeighborCache(ctx, *cache, r.PathOf("neighbor_cache"));
   }
   r.Finish();
   return dp;
@@ -160,6 +182,7 @@ Service ReadService(ReadContext& ctx, const YAML::Node& node, const std::string&
   r.Optional("scheduler", &svc.scheduler,
              OneOf<Scheduler>("scheduler", {{"maglev", Scheduler::kMaglev}}));
   r.Optional("table_size", &svc.table_size, IntegerIn(7, 4194301));
+  r.Optional("answer_arp", &svc.answer_arp, Bool());
   if (auto hc = r.Find("health_check")) {
     svc.health_check = ReadHealthCheck(ctx, *hc, r.PathOf("health_check"));
   }
@@ -183,7 +206,8 @@ std::set<std::string> KnownKeyPaths() {
   SourceMap sources;
   ReadContext ctx{.sink = ignored, .sources = sources, .asked_keys = &paths};
   ReadModel(ctx, YAML::Load(R"(
-dataplane: { ports: [{}], routes: [{}], neighbors: [{}], flow_table: {} }
+dataplane: { ports: [{}], routes: [{}], neighbors: [{}], flow_table: {},
+             neighbor_cache: {} }
 metrics: {}
 control: {}
 services: [{ health_check: { type: http }, backends: [{}] }]

@@ -172,7 +172,7 @@ ValueReader<absl::Duration> DurationIn(absl::Duration min, absl::Duration max) {
                              absl::ParseDuration(std::string(text), &d);
     if (!well_formed) {
       *error = absl::StrFormat(
-          "malformed duration %s: expected a number with a unit (ms, s, m, h), like 500ms or 2s",
+          "malformed duration %s: expected a number with a unit (us, ms, s, m, h), like 500ms or 2s",
           Quote(text));
       return std::nullopt;
     }

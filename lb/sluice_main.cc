@@ -10,6 +10,7 @@
 #include "config/loader.h"
 #include "dataplane/dpdk_version.h"
 #include "lb/command_line.h"
+#include "lb/daemon.h"
 
 namespace {
 
@@ -37,10 +38,7 @@ int Run(const sluice::lb::CommandLine& cl) {
                  config->backend_count() == 1 ? "" : "s");
     return 0;
   }
-  absl::FPrintF(stderr,
-                "sluice: the dataplane is not built yet (see README.md, Status); only --check "
-                "is available\n");
-  return kExitInvalid;
+  return sluice::lb::RunDaemon(*config, cl.eal_args);
 }
 
 }  // namespace

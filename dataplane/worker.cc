@@ -1,0 +1,333 @@
+#include "dataplane/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <algorithm>
+#include <array>
+
+#include "dataplane/icmp_echo.h"
+#include "dataplane/packet_parser.h"
+
+namespace sluice::dataplane {
+
+namespace {
+
+// Packets a NIC refused: freed, counted as tx_full, and taken back out of tx.
+void CountRefused(rte_mbuf** unsent, uint16_t count, void* userdata) {
+  auto* counters = static_cast<LcoreCounters*>(userdata);
+  for (uint16_t i = 0; i < count; ++i) {
+    counters->tx_bytes -= rte_pktmbuf_pkt_len(unsent[i]);
+    rte_pktmbuf_free(unsent[i]);
+  }
+  counters->tx_packets -= count;
+  counters->drops[static_cast<size_t>(DropReason::kTxFull)] += count;
+}
+
+bool IsForUs(const rte_ether_hdr& eth, const rte_ether_addr& port_mac) {
+  // Broadcast and multicast (ARP requests) are ours to look at; other unicast is not.
+  return rte_is_same_ether_addr(&eth.dst_addr, &port_mac) || rte_is_multicast_ether_addr(&eth.dst_addr);
+}
+
+// Idle rounds spent polling before the first sleep: enough to ride out the gaps inside
+// a burst of traffic without a syscall.
+constexpr uint32_t kIdleSpinRounds = 64;
+
+}  // namespace
+
+Worker::Worker(const WorkerSetup& setup, TablePublisher& publisher,
+               const NeighborTable& neighbors, FlowTable& flows, LcoreStats& stats,
+               rte_ring* slow_path, rte_ring* inject)
+    : setup_(setup),
+      publisher_(publisher),
+      neighbors_(neighbors),
+      flows_(flows),
+      stats_(stats),
+      slow_path_(slow_path),
+      inject_(inject),
+      tsc_hz_(rte_get_tsc_hz()),
+      tsc_per_ms_(std::max<uint64_t>(tsc_hz_ / 1000, 1)),
+      drain_tsc_(tsc_hz_ / 1000000 * setup.tx_drain_us) {
+  for (size_t i = 0; i < setup_.dpdk_ports.size(); ++i) {
+    auto* buffer = static_cast<rte_eth_dev_tx_buffer*>(
+        rte_zmalloc("sluice_tx_buffer", RTE_ETH_TX_BUFFER_SIZE(kBurstSize), 0));
+    rte_eth_tx_buffer_init(buffer, kBurstSize);
+    rte_eth_tx_buffer_set_err_callback(buffer, CountRefused, &stats_.counters);
+    tx_buffers_.push_back(buffer);
+  }
+  UpdateClock();
+}
+
+Worker::~Worker() {
+  for (rte_eth_dev_tx_buffer* buffer : tx_buffers_) rte_free(buffer);
+}
+
+void Worker::UpdateClock() {
+  now_tsc_ = rte_rdtsc();
+  now_ms_ = static_cast<uint32_t>(now_tsc_ / tsc_per_ms_);
+}
+
+void Worker::Transmit(uint16_t port_index, rte_mbuf* m) {
+  LcoreCounters& c = stats_.counters;
+  c.tx_packets += 1;
+  c.tx_bytes += rte_pktmbuf_pkt_len(m);
+  rte_eth_tx_buffer(setup_.dpdk_ports[port_index], static_cast<uint16_t>(setup_.index),
+                    tx_buffers_[port_index], m);
+}
+
+void Worker::FlushTx() {
+  for (size_t i = 0; i < tx_buffers_.size(); ++i) {
+    rte_eth_tx_buffer_flush(setup_.dpdk_ports[i], static_cast<uint16_t>(setup_.index),
+                            tx_buffers_[i]);
+  }
+  last_flush_tsc_ = now_tsc_;
+}
+
+void Worker::Drop(rte_mbuf* m, DropReason reason) {
+  stats_.counters.drops[static_cast<size_t>(reason)] += 1;
+  rte_pktmbuf_free(m);
+}
+
+void Worker::ToSlowPath(rte_mbuf* m, uint16_t port_index, uint32_t tag) {
+  m->port = port_index;
+  m->hash.usr = tag;
+  if (rte_ring_enqueue(slow_path_, m) != 0) {
+    Drop(m, DropReason::kSlowPathFull);
+    return;
+  }
+  stats_.counters.slow_path_packets += 1;
+}
+
+void Worker::DrainInjected() {
+  if (inject_ == nullptr) return;
+  std::array<rte_mbuf*, kBurstSize> pkts;
+  const unsigned n = rte_ring_dequeue_burst(inject_, reinterpret_cast<void**>(pkts.data()),
+                                            kBurstSize, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    stats_.counters.injected_packets += 1;
+    if (pkts[i]->port >= tx_buffers_.size()) {
+      Drop(pkts[i], DropReason::kTxFull);
+      continue;
+    }
+    Transmit(pkts[i]->port, pkts[i]);
+  }
+}
+
+// The staged burst (STYLE.md item 4). Measured cost: bench/RESULTS.md.
+void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte_mbuf** pkts,
+                          uint16_t n) {
+  LcoreCounters& c = stats_.counters;
+  const PortInfo& port = table.ports[port_index];
+
+  // Stage 1: parse and classify every packet; flows for services go on to stage 2.
+  std::array<ParsedPacket, kBurstSize> parsed;
+  std::array<const ServiceInfo*, kBurstSize> service;
+  std::array<FlowKeyV4, kBurstSize> keys;
+  std::array<const void*, kBurstSize> key_ptrs;
+  std::array<uint32_t, kBurstSize> hashes;
+  std::array<uint16_t, kBurstSize> flow_pkt;  // candidate -> index into pkts
+  uint32_t candidates = 0;
+
+  for (uint16_t i = 0; i < n && i < 4; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
+    rte_mbuf* m = pkts[i];
+    c.rx_packets += 1;
+    c.rx_bytes += rte_pktmbuf_pkt_len(m);
+    const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+    const uint32_t len = rte_pktmbuf_data_len(m);
+    service[i] = nullptr;
+    ParsedPacket& p = parsed[i];
+    p = ParseFrame(data, std::min<uint32_t>(len, rte_pktmbuf_pkt_len(m)));
+    if (p.kind == PacketKind::kDrop) {
+      Drop(m, p.drop);
+      pkts[i] = nullptr;
+      continue;
+    }
+    if (!IsForUs(*reinterpret_cast<const rte_ether_hdr*>(data), port.mac)) {
+      Drop(m, DropReason::kOtherHost);
+      pkts[i] = nullptr;
+      continue;
+    }
+    if (p.kind == PacketKind::kArp) {
+      ToSlowPath(m, port_index, kSlowPathArp);
+      pkts[i] = nullptr;
+      continue;
+    }
+    const bool l4_service = !p.is_fragment && (p.ip_proto == IPPROTO_TCP || p.ip_proto == IPPROTO_UDP);
+    const ServiceInfo* svc =
+        l4_service ? table.FindService(p.dst_ip, p.dst_port, p.ip_proto) : nullptr;
+    if (svc != nullptr) [[likely]] {
+      service[i] = svc;
+      FlowKeyV4& key = keys[candidates];
+      key = FlowKeyV4{.src_ip = p.src_ip,
+                      .dst_ip = p.dst_ip,
+                      .src_port = p.src_port,
+                      .dst_port = p.dst_port,
+                      .ip_proto = p.ip_proto,
+                      .pad = {0, 0, 0}};
+      key_ptrs[candidates] = &key;
+      hashes[candidates] = flows_.Hash(key);
+      flow_pkt[candidates] = i;
+      ++candidates;
+      continue;
+    }
+    // Not a service: the LB's own addresses, a VIP on another port/protocol, or nothing.
+    const bool to_vip = table.vip_addresses.contains(p.dst_ip);
+    const bool to_port = !to_vip && table.PortWithAddress(p.dst_ip) >= 0;
+    DropReason reason = DropReason::kNotLocal;
+    if (to_vip || to_port) {
+      if (p.is_fragment) {
+        reason = DropReason::kIpv4Fragment;
+      } else if (p.ip_proto == IPPROTO_ICMP) {
+        if (p.icmp_type == RTE_IP_ICMP_ECHO_REQUEST) {
+          MakeEchoReply(m, p, port.mac);
+          c.icmp_echo_replies += 1;
+          Transmit(port_index, m);
+          pkts[i] = nullptr;
+          continue;
+        }
+        reason = DropReason::kIcmpUnhandled;
+      } else {
+        reason = to_vip ? DropReason::kNoService : DropReason::kToLocalAddress;
+      }
+    }
+    Drop(m, reason);
+    pkts[i] = nullptr;
+  }
+  if (candidates == 0) return;
+
+  // Stage 2: one bulk lookup for the burst (rte_hash prefetches its buckets itself).
+  std::array<int32_t, kBurstSize> positions;
+  flows_.LookupBulk(key_ptrs.data(), hashes.data(), candidates, positions.data());
+
+  // Stage 3: flow hit or Maglev pick, then the DR rewrite and TX.
+  for (uint32_t k = 0; k < candidates; ++k) {
+    const uint16_t i = flow_pkt[k];
+    rte_mbuf* m = pkts[i];
+    const ServiceInfo& svc = *service[i];
+    const uint32_t timeout =
+        svc.ip_proto == IPPROTO_TCP ? table.tcp_timeout_ms : table.udp_timeout_ms;
+
+    BackendId id = kNoBackend;
+    FlowEntry* entry = nullptr;
+    bool new_flow = true;
+    if (positions[k] >= 0) {
+      entry = &flows_.entry(positions[k]);
+      const BackendInfo* b = table.Backend(entry->backend);
+      if (b != nullptr && b->service == svc.id && now_ms_ - entry->last_seen_ms <= timeout) {
+        id = entry->backend;
+        new_flow = false;
+        c.flow_hits += 1;
+      } else {
+        c.flow_repicks += 1;
+      }
+    }
+    if (new_flow) {
+      if (!svc.maglev.empty()) id = svc.maglev[MaglevSlot(hashes[k], svc.maglev.size())];
+      if (id == kNoBackend) {
+        Drop(m, DropReason::kNoUsableBackend);
+        continue;
+      }
+      if (entry == nullptr) {
+        const int32_t pos = flows_.Insert(keys[k], hashes[k]);
+        if (pos == FlowTable::kMiss) {
+          c.flow_table_full += 1;
+        } else {
+          entry = &flows_.entry(pos);
+        }
+      }
+      if (entry != nullptr) entry->backend = id;
+      c.new_flows += 1;
+    }
+    if (entry != nullptr) entry->last_seen_ms = now_ms_;
+
+    const BackendInfo& backend = table.backends[id];
+    const PortInfo& egress = table.ports[backend.egress_port];
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    eth->src_addr = egress.mac;
+    TrafficCounters& sc = stats_.services[svc.id];
+    TrafficCounters& bc = stats_.backends[id];
+    const uint32_t bytes = rte_pktmbuf_pkt_len(m);
+    sc.packets += 1;
+    sc.bytes += bytes;
+    bc.packets += 1;
+    bc.bytes += bytes;
+    if (new_flow) {
+      sc.new_flows += 1;
+      bc.new_flows += 1;
+    }
+    switch (neighbors_.Lookup(backend.neighbor, &eth->dst_addr)) {
+      case NeighborTable::State::kResolved:
+        c.forwarded_packets += 1;
+        Transmit(backend.egress_port, m);
+        break;
+      case NeighborTable::State::kUnresolved:
+        ToSlowPath(m, backend.egress_port, backend.neighbor + 1);
+        break;
+      case NeighborTable::State::kFailed:
+        Drop(m, DropReason::kNeighborFailed);
+        break;
+    }
+  }
+}
+
+uint32_t Worker::PollOnce() {
+  UpdateClock();
+  const ForwardingTable* table = publisher_.Acquire();
+  uint32_t received = 0;
+  if (table != nullptr) {
+    stats_.counters.table_generation = table->generation;
+    std::array<rte_mbuf*, kBurstSize> pkts;
+    for (uint16_t port_index = 0; port_index < setup_.dpdk_ports.size(); ++port_index) {
+      const uint16_t n = rte_eth_rx_burst(setup_.dpdk_ports[port_index],
+                                         static_cast<uint16_t>(setup_.index), pkts.data(),
+                                         kBurstSize);
+      if (n == 0) continue;
+      received += n;
+      ProcessBurst(*table, port_index, pkts.data(), n);
+    }
+    if (table->tcp_timeout_ms != 0) {
+      stats_.counters.flows_expired += flows_.Sweep(now_ms_, setup_.sweep_budget,
+                                                    table->tcp_timeout_ms, table->udp_timeout_ms);
+    }
+  }
+  DrainInjected();
+  if (now_tsc_ - last_flush_tsc_ >= drain_tsc_) FlushTx();
+  stats_.counters.flow_entries = flows_.size();
+  stats_.counters.iterations += 1;
+  return received;
+}
+
+void Worker::Run(const std::atomic<bool>& stop) {
+  // Sleeps below are short; the default 50 us timer slack would dominate them.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+  publisher_.Online(setup_.index);
+  while (!stop.load(std::memory_order_relaxed)) {
+    const uint32_t received = PollOnce();
+    publisher_.Quiescent(setup_.index);
+    if (received != 0 || !setup_.idle_backoff) {
+      idle_rounds_ = 0;
+      continue;
+    }
+    if (++idle_rounds_ <= kIdleSpinRounds) continue;
+    // Idle: send what is buffered, then sleep 1, 2, 4 ... us up to idle_sleep_max. The
+    // worker is offline for RCU while asleep so that a publication does not wait for it.
+    FlushTx();
+    const uint32_t shift = std::min<uint32_t>(idle_rounds_ - kIdleSpinRounds, 20);
+    const uint64_t sleep_us = std::min<uint64_t>(uint64_t{1} << shift, setup_.idle_sleep_max_us);
+    publisher_.Offline(setup_.index);
+    timespec ts{.tv_sec = 0, .tv_nsec = static_cast<long>(sleep_us * 1000)};
+    nanosleep(&ts, nullptr);
+    publisher_.Online(setup_.index);
+    stats_.counters.idle_sleeps += 1;
+  }
+  UpdateClock();
+  FlushTx();
+  publisher_.Offline(setup_.index);
+}
+
+}  // namespace sluice::dataplane

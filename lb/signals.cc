@@ -1,0 +1,27 @@
+#include "lb/signals.h"
+
+#include <signal.h>
+
+#include <atomic>
+
+namespace sluice::lb {
+
+namespace {
+std::atomic<int> stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+void OnStopSignal(int signo) { stop_signal.store(signo, std::memory_order_relaxed); }
+}  // namespace
+
+void InstallStopHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+bool StopRequested() { return stop_signal.load(std::memory_order_relaxed) != 0; }
+int StopSignal() { return stop_signal.load(std::memory_order_relaxed); }
+
+}  // namespace sluice::lb
