@@ -1,43 +1,26 @@
 #include "lb/daemon.h"
 
 #include <net/if.h>
-#include <rte_eal.h>
-#include <rte_lcore.h>
-#include <rte_ring.h>
 #include <sched.h>
 #include <time.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "dataplane/counters.h"
-#include "dataplane/flow_table.h"
-#include "dataplane/neighbor_cache.h"
-#include "dataplane/neighbor_table.h"
 #include "dataplane/port.h"
-#include "dataplane/slow_path.h"
-#include "dataplane/table_publisher.h"
-#include "dataplane/worker.h"
+#include "lb/appliance.h"
 #include "lb/eal_arguments.h"
 #include "lb/signals.h"
-#include "lb/table_builder.h"
 
 namespace sluice::lb {
 
 namespace {
 
 namespace dp = ::sluice::dataplane;
-
-constexpr unsigned kRingSize = 4096;
-// Next hops the control thread can track: every backend plus gateways and statics.
-constexpr uint32_t kNeighborCapacity = dp::kMaxBackendIds + 8192;
 
 void Log(const std::string& message) { absl::FPrintF(stderr, "sluice: %s\n", message); }
 
@@ -83,260 +66,6 @@ uint64_t NowMs() {
                                    .count());
 }
 
-struct WorkerLaunch {
-  dp::Worker* worker;
-  const std::atomic<bool>* stop;
-};
-
-int WorkerMain(void* arg) {
-  auto* launch = static_cast<WorkerLaunch*>(arg);
-  launch->worker->Run(*launch->stop);
-  return 0;
-}
-
-void FreeRing(rte_ring* ring) {
-  if (ring == nullptr) return;
-  void* m;
-  while (rte_ring_dequeue(ring, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-  rte_ring_free(ring);
-}
-
-// Everything the running dataplane owns, torn down in reverse order of creation.
-class Appliance {
- public:
-  explicit Appliance(const config::Config& config) : config_(config) {}
-  ~Appliance() { Teardown(); }
-
-  absl::Status Start();
-  void ControlLoop();
-  void Stop();
-  void LogSummary() const;
-
- private:
-  void Teardown();
-
-  const config::Config& config_;
-  rte_mempool* pool_ = nullptr;
-  std::vector<uint16_t> started_ports_;
-  std::vector<dp::PortInfo> ports_;
-  std::unique_ptr<dp::TablePublisher> publisher_;
-  rte_ring* slow_path_ring_ = nullptr;
-  rte_ring* inject_ring_ = nullptr;
-  std::unique_ptr<dp::NeighborTable> neighbor_table_;
-  std::vector<std::unique_ptr<dp::LcoreStats>> worker_stats_;
-  dp::LcoreStats control_stats_;
-  std::unique_ptr<dp::NeighborCache> neighbor_cache_;
-  std::unique_ptr<dp::SlowPath> slow_path_;
-  std::vector<std::unique_ptr<dp::FlowTable>> flow_tables_;
-  std::vector<std::unique_ptr<dp::Worker>> workers_;
-  std::vector<WorkerLaunch> launches_;
-  std::atomic<bool> stop_workers_{false};
-  bool workers_running_ = false;
-};
-
-absl::Status Appliance::Start() {
-  const config::DataplaneConfig& dpc = config_.dataplane;
-  const uint32_t workers = dpc.workers;
-  if (rte_lcore_count() < workers + 1) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "dataplane.workers: %u workers need %u lcores, the EAL has %u (check -l/--lcores)",
-        workers, workers + 1, rte_lcore_count()));
-  }
-  absl::StatusOr<rte_mempool*> pool = dp::CreatePacketPool(dp::PacketPoolSize{
-      .ports = static_cast<uint32_t>(dpc.ports.size()),
-      .workers = workers,
-      .rx_descriptors = dpc.rx_descriptors,
-      .tx_descriptors = dpc.tx_descriptors,
-      .mtu = [&] {
-        uint32_t mtu = 0;
-        for (const auto& p : dpc.ports) mtu = std::max(mtu, p.mtu);
-        return mtu;
-      }()});
-  if (!pool.ok()) return pool.status();
-  pool_ = *pool;
-
-  for (const config::Port& port : dpc.ports) {
-    absl::StatusOr<dp::StartedPort> started = dp::StartPort(
-        dp::PortSetup{.name = port.name,
-                      .ethdev_name = EthdevName(port.device),
-                      .queues = static_cast<uint16_t>(workers),
-                      .rx_descriptors = static_cast<uint16_t>(dpc.rx_descriptors),
-                      .tx_descriptors = static_cast<uint16_t>(dpc.tx_descriptors),
-                      .mtu = static_cast<uint16_t>(port.mtu)},
-        pool_);
-    if (!started.ok()) return started.status();
-    started_ports_.push_back(started->dpdk_port);
-    dp::PortInfo info;
-    info.dpdk_port = started->dpdk_port;
-    info.mac = started->mac;
-    ports_.push_back(info);
-    char mac[RTE_ETHER_ADDR_FMT_SIZE];
-    rte_ether_format_addr(mac, sizeof(mac), &started->mac);
-    Log(absl::StrFormat("port %s: %s up, MAC %s, %u queue pair%s%s", port.name, port.device, mac,
-                        workers, workers == 1 ? "" : "s", started->rss ? ", RSS" : ""));
-  }
-
-  absl::StatusOr<std::unique_ptr<dp::TablePublisher>> publisher =
-      dp::TablePublisher::Create(workers);
-  if (!publisher.ok()) return publisher.status();
-  publisher_ = std::move(*publisher);
-  slow_path_ring_ = rte_ring_create("sluice_slow_path", kRingSize, SOCKET_ID_ANY, RING_F_SC_DEQ);
-  inject_ring_ = rte_ring_create("sluice_inject", kRingSize, SOCKET_ID_ANY,
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
-  if (slow_path_ring_ == nullptr || inject_ring_ == nullptr) {
-    return absl::ResourceExhaustedError("cannot allocate the slow-path rings");
-  }
-  neighbor_table_ = std::make_unique<dp::NeighborTable>(kNeighborCapacity);
-
-  // Ports get their addresses from the first table; the cache needs them for requests.
-  std::vector<dp::PortInfo> addressed = ports_;
-  for (size_t i = 0; i < dpc.ports.size(); ++i) {
-    if (dpc.ports[i].address) addressed[i].ipv4 = ToNetworkIpv4(dpc.ports[i].address->address);
-  }
-  dp::NeighborCacheOptions options{
-      .reachable_ms = static_cast<uint64_t>(
-          absl::ToInt64Milliseconds(dpc.neighbor_cache.reachable_time)),
-      .retry_ms =
-          static_cast<uint64_t>(absl::ToInt64Milliseconds(dpc.neighbor_cache.retry_interval)),
-      .retries = dpc.neighbor_cache.retries,
-      .hold_packets = dpc.neighbor_cache.hold_packets};
-  rte_ring* inject = inject_ring_;
-  dp::LcoreCounters* control = &control_stats_.counters;
-  neighbor_cache_ = std::make_unique<dp::NeighborCache>(
-      options, *neighbor_table_, pool_, addressed, control_stats_.counters,
-      [inject, control](uint16_t port_index, rte_mbuf* m) {
-        m->port = port_index;
-        if (rte_ring_enqueue(inject, m) != 0) {
-          control->drops[static_cast<size_t>(dp::DropReason::kTxFull)] += 1;
-          rte_pktmbuf_free(m);
-        }
-      });
-  slow_path_ = std::make_unique<dp::SlowPath>(slow_path_ring_, inject_ring_, *neighbor_cache_,
-                                              *publisher_, control_stats_.counters);
-
-  auto port_index_of = [&](const std::string& name, const config::IpAddress& address) {
-    for (size_t i = 0; i < dpc.ports.size(); ++i) {
-      if (!name.empty() ? dpc.ports[i].name == name
-                        : dpc.ports[i].address && dpc.ports[i].address->Contains(address)) {
-        return static_cast<uint16_t>(i);
-      }
-    }
-    return uint16_t{0};
-  };
-  for (const config::Neighbor& n : dpc.neighbors) {
-    if (n.address.family != config::IpFamily::kV4) continue;  // ND arrives with IPv6
-    rte_ether_addr mac;
-    std::memcpy(mac.addr_bytes, n.mac.bytes.data(), RTE_ETHER_ADDR_LEN);
-    neighbor_cache_->AddStatic(ToNetworkIpv4(n.address), port_index_of(n.port, n.address), mac);
-  }
-
-  absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> table = BuildForwardingTable(
-      config_, ports_, [this](uint32_t ip, uint16_t port_index) {
-        return neighbor_cache_->Resolve(ip, port_index);
-      });
-  if (!table.ok()) return table.status();
-  const uint64_t generation = publisher_->Publish(std::move(*table));
-
-  const uint32_t idle_sleep_us =
-      static_cast<uint32_t>(absl::ToInt64Microseconds(dpc.idle_sleep_max));
-  std::vector<uint16_t> dpdk_ports;
-  for (const dp::PortInfo& p : ports_) dpdk_ports.push_back(p.dpdk_port);
-  unsigned lcore = rte_get_next_lcore(-1, 1, 0);
-  for (uint32_t w = 0; w < workers; ++w, lcore = rte_get_next_lcore(lcore, 1, 0)) {
-    const int socket = static_cast<int>(rte_lcore_to_socket_id(lcore));
-    absl::StatusOr<std::unique_ptr<dp::FlowTable>> flows = dp::FlowTable::Create(
-        absl::StrFormat("sluice_flows_%u", w), dpc.flow_table.capacity, socket);
-    if (!flows.ok()) return flows.status();
-    flow_tables_.push_back(std::move(*flows));
-    worker_stats_.push_back(std::make_unique<dp::LcoreStats>());
-    workers_.push_back(std::make_unique<dp::Worker>(
-        dp::WorkerSetup{.index = w,
-                        .dpdk_ports = dpdk_ports,
-                        .idle_backoff = dpc.idle_backoff,
-                        .idle_sleep_max_us = idle_sleep_us},
-        *publisher_, *neighbor_table_, *flow_tables_.back(), *worker_stats_.back(),
-        slow_path_ring_, w == 0 ? inject_ring_ : nullptr));
-  }
-  launches_.reserve(workers);
-  lcore = rte_get_next_lcore(-1, 1, 0);
-  for (uint32_t w = 0; w < workers; ++w, lcore = rte_get_next_lcore(lcore, 1, 0)) {
-    launches_.push_back(WorkerLaunch{.worker = workers_[w].get(), .stop = &stop_workers_});
-    if (rte_eal_remote_launch(WorkerMain, &launches_.back(), lcore) != 0) {
-      return absl::InternalError(absl::StrFormat("cannot launch worker %u on lcore %u", w, lcore));
-    }
-    workers_running_ = true;
-  }
-  Log(absl::StrFormat("ready: %u port%s, %u worker%s, %u service%s, table generation %u",
-                      ports_.size(), ports_.size() == 1 ? "" : "s", workers,
-                      workers == 1 ? "" : "s", config_.services.size(),
-                      config_.services.size() == 1 ? "" : "s", generation));
-  return absl::OkStatus();
-}
-
-void Appliance::ControlLoop() {
-  while (!StopRequested()) {
-    const uint32_t handled = slow_path_->Poll(NowMs());
-    if (handled == 0) {
-      timespec ts{.tv_sec = 0, .tv_nsec = 1000000};  // 1 ms: ARP needs no less
-      nanosleep(&ts, nullptr);
-    }
-  }
-}
-
-void Appliance::Stop() {
-  stop_workers_.store(true, std::memory_order_relaxed);
-  if (workers_running_) rte_eal_mp_wait_lcore();
-  workers_running_ = false;
-}
-
-void Appliance::LogSummary() const {
-  dp::LcoreCounters total;
-  for (const auto& s : worker_stats_) {
-    const dp::LcoreCounters& c = s->counters;
-    total.rx_packets += c.rx_packets;
-    total.tx_packets += c.tx_packets;
-    total.injected_packets += c.injected_packets;
-    total.slow_path_packets += c.slow_path_packets;
-    total.new_flows += c.new_flows;
-    total.flow_table_full += c.flow_table_full;
-    total.icmp_echo_replies += c.icmp_echo_replies;
-    for (size_t r = 0; r < dp::kDropReasonCount; ++r) total.drops[r] += c.drops[r];
-  }
-  std::vector<std::string> drops;
-  for (size_t r = 0; r < dp::kDropReasonCount; ++r) {
-    const uint64_t n = total.drops[r] + control_stats_.counters.drops[r];
-    if (n != 0) drops.push_back(absl::StrFormat("%s=%u", dp::kDropReasonInfo[r].label, n));
-  }
-  Log(absl::StrFormat(
-      "workers: rx %u, injected %u, tx %u, slow path %u, dropped %u; new flows %u (%u without "
-      "an entry), echo replies %u; drops: %s",
-      total.rx_packets, total.injected_packets, total.tx_packets, total.slow_path_packets,
-      total.total_drops(), total.new_flows, total.flow_table_full, total.icmp_echo_replies,
-      drops.empty() ? "none" : absl::StrJoin(drops, " ")));
-  const dp::LcoreCounters& c = control_stats_.counters;
-  Log(absl::StrFormat("control: slow path %u, ARP replies %u, ARP requests %u, learned %u, "
-                      "released after resolution %u",
-                      c.rx_packets, c.arp_replies_sent, c.arp_requests_sent, c.arp_learned,
-                      c.held_released));
-}
-
-void Appliance::Teardown() {
-  Stop();
-  workers_.clear();
-  launches_.clear();
-  for (uint16_t port : started_ports_) dp::StopPort(port);
-  started_ports_.clear();
-  slow_path_.reset();
-  neighbor_cache_.reset();  // frees held packets
-  FreeRing(slow_path_ring_);
-  FreeRing(inject_ring_);
-  slow_path_ring_ = inject_ring_ = nullptr;
-  flow_tables_.clear();
-  publisher_.reset();
-  if (pool_ != nullptr) rte_mempool_free(pool_);
-  pool_ = nullptr;
-}
-
 }  // namespace
 
 int RunDaemon(const config::Config& config, const std::vector<std::string>& command_line_eal) {
@@ -354,10 +83,18 @@ int RunDaemon(const config::Config& config, const std::vector<std::string>& comm
   {
     Appliance appliance(config);
     status = appliance.Start();
+    if (status.ok()) status = appliance.LaunchWorkers();
     if (status.ok()) {
-      appliance.ControlLoop();
+      Log("ready");
+      // The control loop: slow-path packets and neighbour timers until a stop signal.
+      while (!StopRequested()) {
+        if (appliance.PollControl(NowMs()) == 0) {
+          timespec ts{.tv_sec = 0, .tv_nsec = 1000000};  // 1 ms: ARP needs no less
+          nanosleep(&ts, nullptr);
+        }
+      }
       Log(absl::StrFormat("signal %d: stopping", StopSignal()));
-      appliance.Stop();
+      appliance.StopWorkers();
       appliance.LogSummary();
     } else {
       Log(absl::StrFormat("cannot start: %s", status.message()));

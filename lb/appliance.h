@@ -1,0 +1,87 @@
+// Everything the running dataplane owns, wired together: packet pool, started ports,
+// the RCU publisher and the first forwarding table, slow-path rings, neighbour cache,
+// per-worker flow tables, counters and workers. Used by the daemon (which launches the
+// workers on their lcores) and by the golden-packet tests (which step the workers and
+// the control thread themselves). Requires an initialized EAL; torn down in reverse
+// order of creation by the destructor.
+#ifndef SLUICE_LB_APPLIANCE_H_
+#define SLUICE_LB_APPLIANCE_H_
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "config/config.h"
+#include "dataplane/counters.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/neighbor_cache.h"
+#include "dataplane/neighbor_table.h"
+#include "dataplane/slow_path.h"
+#include "dataplane/table_publisher.h"
+#include "dataplane/worker.h"
+
+namespace sluice::lb {
+
+class Appliance {
+ public:
+  explicit Appliance(const config::Config& config) : config_(config) {}
+  ~Appliance() { Teardown(); }
+  Appliance(const Appliance&) = delete;
+  Appliance& operator=(const Appliance&) = delete;
+
+  // Starts the ports named by the config and builds everything else; workers are
+  // constructed but not running.
+  absl::Status Start();
+  // Runs each worker's loop on its own lcore until StopWorkers().
+  absl::Status LaunchWorkers();
+  void StopWorkers();
+
+  // One round of control-thread packet work (ARP, held packets, neighbour timers).
+  uint32_t PollControl(uint64_t now_ms) { return slow_path_->Poll(now_ms); }
+
+  void LogSummary() const;
+
+  size_t worker_count() const { return workers_.size(); }
+  dataplane::Worker& worker(size_t i) { return *workers_[i]; }
+  const dataplane::LcoreStats& worker_stats(size_t i) const { return *worker_stats_[i]; }
+  const dataplane::LcoreStats& control_stats() const { return control_stats_; }
+  const dataplane::NeighborCache& neighbor_cache() const { return *neighbor_cache_; }
+  const dataplane::TablePublisher& publisher() const { return *publisher_; }
+  rte_mempool* pool() const { return pool_; }
+
+  // What a worker lcore is started with (rte_eal_remote_launch takes one pointer).
+  struct WorkerLaunch {
+    dataplane::Worker* worker;
+    const std::atomic<bool>* stop;
+  };
+
+ private:
+  void Teardown();
+
+  const config::Config& config_;
+  rte_mempool* pool_ = nullptr;
+  std::vector<uint16_t> started_ports_;
+  std::vector<dataplane::PortInfo> ports_;
+  std::unique_ptr<dataplane::TablePublisher> publisher_;
+  rte_ring* slow_path_ring_ = nullptr;
+  rte_ring* inject_ring_ = nullptr;
+  std::unique_ptr<dataplane::NeighborTable> neighbor_table_;
+  std::vector<std::unique_ptr<dataplane::LcoreStats>> worker_stats_;
+  dataplane::LcoreStats control_stats_;
+  std::unique_ptr<dataplane::NeighborCache> neighbor_cache_;
+  std::unique_ptr<dataplane::SlowPath> slow_path_;
+  std::vector<std::unique_ptr<dataplane::FlowTable>> flow_tables_;
+  std::vector<std::unique_ptr<dataplane::Worker>> workers_;
+  std::vector<WorkerLaunch> launches_;
+  std::atomic<bool> stop_workers_{false};
+  bool workers_running_ = false;
+};
+
+}  // namespace sluice::lb
+
+#endif  // SLUICE_LB_APPLIANCE_H_
