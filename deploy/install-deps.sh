@@ -13,6 +13,8 @@ packages=(
   dpdk
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # end-to-end tests and the demo: namespaces, real clients and servers
+  iproute2 iputils-ping ethtool curl python3 procps tcpdump
   # code style (.clang-format, .clang-tidy)
   clang-format clang-tidy
 )

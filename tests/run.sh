@@ -10,7 +10,9 @@
 #   unit       meson test: unit tests and the benchmark smoke run
 #   sanitize   debug build in build-sanitize/ with -Db_sanitize=address,undefined, unit
 #              tests under it (skip with SLUICE_SKIP_SANITIZE=1 for a quick local loop)
-# Later issues add golden-packet and end-to-end (netns) suites here.
+#   e2e        end-to-end suites, tests/e2e/*_test.sh, against build/ (root: network
+#              namespaces, veth, real HTTP clients and servers; skip with SLUICE_SKIP_E2E=1)
+# Golden-packet tests (tests/dataplane/) are part of the unit suite: they need no root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -82,6 +84,33 @@ else
   else
     record sanitize "FAILED (build)"
     total_failed=$((total_failed + 1))
+  fi
+fi
+
+if [ "${SLUICE_SKIP_E2E:-0}" = 1 ]; then
+  record e2e "skipped (SLUICE_SKIP_E2E=1)"
+elif [ "$(id -u)" -ne 0 ]; then
+  record e2e "skipped (needs root)"
+  total_failed=$((total_failed + 1))
+elif [ ! -x build/lb/sluice ]; then
+  record e2e "FAILED (no build)"
+  total_failed=$((total_failed + 1))
+else
+  e2e_passed=0
+  e2e_failed=0
+  for t in tests/e2e/*_test.sh; do
+    log "end-to-end: $t"
+    if timeout 300 bash "$t" "$root/build/lb/sluice"; then
+      e2e_passed=$((e2e_passed + 1))
+    else
+      echo "FAILED: $t"
+      e2e_failed=$((e2e_failed + 1))
+    fi
+  done
+  total_passed=$((total_passed + e2e_passed))
+  total_failed=$((total_failed + e2e_failed))
+  if [ "$e2e_failed" -eq 0 ]; then record e2e "passed ($e2e_passed tests)"; else
+    record e2e "FAILED ($e2e_failed of $((e2e_passed + e2e_failed)) tests)"
   fi
 fi
 
