@@ -23,8 +23,8 @@ void MakeArpReply(rte_mbuf* m, const ParsedPacket& p, const rte_ether_addr& mac)
   eth->src_addr = mac;
 }
 
-rte_mbuf* BuildArpRequest(rte_mempool* pool, const rte_ether_addr& sender_mac,
-                          uint32_t sender_ip, uint32_t target_ip) {
+rte_mbuf* BuildArpRequest(rte_mempool* pool, const rte_ether_addr& sender_mac, uint32_t sender_ip,
+                          uint32_t target_ip) {
   // 14 + 28 bytes padded to the 60-byte Ethernet minimum, padding zeroed.
   constexpr uint16_t kFrameLen = RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN;
   alignas(8) std::array<uint8_t, kFrameLen> frame{};

@@ -19,8 +19,8 @@ void MakeArpReply(rte_mbuf* m, const ParsedPacket& p, const rte_ether_addr& mac)
 
 // A broadcast request "who has `target_ip`? tell `sender_ip`". Addresses in network
 // byte order. Returns null when the pool is empty.
-rte_mbuf* BuildArpRequest(rte_mempool* pool, const rte_ether_addr& sender_mac,
-                          uint32_t sender_ip, uint32_t target_ip);
+rte_mbuf* BuildArpRequest(rte_mempool* pool, const rte_ether_addr& sender_mac, uint32_t sender_ip,
+                          uint32_t target_ip);
 
 // Sender hardware address of the ARP packet in `m`.
 rte_ether_addr ArpSenderMac(const rte_mbuf* m, const ParsedPacket& p);

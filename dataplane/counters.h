@@ -38,16 +38,16 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
   uint64_t icmp_echo_replies = 0;
   uint64_t new_flows = 0;
   uint64_t flow_hits = 0;
-  uint64_t flow_repicks = 0;  // an entry whose backend was gone, or expired
-  uint64_t flow_table_full = 0;  // new flows forwarded by Maglev without an entry
-  uint64_t flows_expired = 0;    // removed by the aging sweep
-  uint64_t flow_entries = 0;     // current size of this lcore's flow table
+  uint64_t flow_repicks = 0;      // an entry whose backend was gone, or expired
+  uint64_t flow_table_full = 0;   // new flows forwarded by Maglev without an entry
+  uint64_t flows_expired = 0;     // removed by the aging sweep
+  uint64_t flow_entries = 0;      // current size of this lcore's flow table
   uint64_t table_generation = 0;  // generation of the forwarding table last used
   // Control thread (slow path) only.
   uint64_t arp_requests_sent = 0;
   uint64_t arp_replies_sent = 0;
-  uint64_t arp_learned = 0;       // neighbour entries resolved or refreshed by ARP
-  uint64_t held_released = 0;     // packets sent after their next hop was resolved
+  uint64_t arp_learned = 0;    // neighbour entries resolved or refreshed by ARP
+  uint64_t held_released = 0;  // packets sent after their next hop was resolved
   uint64_t iterations = 0;
   uint64_t idle_sleeps = 0;
   std::array<uint64_t, kDropReasonCount> drops{};
@@ -63,10 +63,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
 // traffic indexed by id.
 struct LcoreStats {
   LcoreCounters counters;
-  std::unique_ptr<TrafficCounters[]> services =
-      std::make_unique<TrafficCounters[]>(kMaxServiceIds);
-  std::unique_ptr<TrafficCounters[]> backends =
-      std::make_unique<TrafficCounters[]>(kMaxBackendIds);
+  std::unique_ptr<TrafficCounters[]> services = std::make_unique<TrafficCounters[]>(kMaxServiceIds);
+  std::unique_ptr<TrafficCounters[]> backends = std::make_unique<TrafficCounters[]>(kMaxBackendIds);
 };
 
 }  // namespace sluice::dataplane

@@ -18,7 +18,7 @@ namespace sluice::dataplane {
     "neither IPv4 nor ARP (IPv6 and QinQ are not handled yet)")                                \
   X(kTruncatedIpv4, "truncated_ipv4", "frame too short for an IPv4 header")                    \
   X(kBadIpv4Version, "ipv4_bad_version", "IPv4 ethertype but version field is not 4")          \
-  X(kBadIpv4HeaderLength, "ipv4_bad_header_length", "IPv4 IHL below 5 or beyond the frame")   \
+  X(kBadIpv4HeaderLength, "ipv4_bad_header_length", "IPv4 IHL below 5 or beyond the frame")    \
   X(kBadIpv4TotalLength, "ipv4_bad_total_length",                                              \
     "IPv4 total length below the header length or beyond the frame")                           \
   X(kIpv4Fragment, "ipv4_fragment", "IPv4 fragment for a VIP (no fragment policy yet)")        \
@@ -33,11 +33,11 @@ namespace sluice::dataplane {
   X(kNotLocal, "not_local", "IPv4 destination is neither a VIP nor a port address")            \
   X(kNoService, "no_service", "VIP address, but no service on that protocol and port")         \
   X(kToLocalAddress, "local_unhandled", "non-ICMP traffic to a port address")                  \
-  X(kNoUsableBackend, "no_backend", "the service has no backend that can take new flows")            \
+  X(kNoUsableBackend, "no_backend", "the service has no backend that can take new flows")      \
   X(kSlowPathFull, "slow_path_full", "the slow-path ring to the control thread was full")      \
   X(kTxFull, "tx_full", "the NIC's TX queue refused the packet")                               \
   X(kNeighborFailed, "neighbor_failed", "the next hop's MAC could not be resolved by ARP")     \
-  X(kNeighborHoldFull, "neighbor_hold_full", "too many packets waiting for one ARP answer")   \
+  X(kNeighborHoldFull, "neighbor_hold_full", "too many packets waiting for one ARP answer")    \
   X(kNoMbuf, "no_mbuf", "no packet buffer for a reply the LB generates")
 
 enum class DropReason : uint8_t {

@@ -96,9 +96,9 @@ absl::StatusOr<StartedPort> StartPort(const PortSetup& setup, rte_mempool* pool)
     started.rss = true;
   }
   if (int err = rte_eth_dev_configure(id, setup.queues, setup.queues, &conf); err != 0) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "port %s: cannot configure %u queues with MTU %u: %s", setup.name, setup.queues,
-        setup.mtu, rte_strerror(-err)));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("port %s: cannot configure %u queues with MTU %u: %s", setup.name,
+                        setup.queues, setup.mtu, rte_strerror(-err)));
   }
   uint16_t rx_desc = setup.rx_descriptors;
   uint16_t tx_desc = setup.tx_descriptors;
@@ -106,12 +106,12 @@ absl::StatusOr<StartedPort> StartPort(const PortSetup& setup, rte_mempool* pool)
   const int socket = std::max(rte_eth_dev_socket_id(id), 0);
   for (uint16_t q = 0; q < setup.queues; ++q) {
     if (int err = rte_eth_rx_queue_setup(id, q, rx_desc, socket, nullptr, pool); err != 0) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "port %s: RX queue %u setup failed: %s", setup.name, q, rte_strerror(-err)));
+      return absl::FailedPreconditionError(absl::StrFormat("port %s: RX queue %u setup failed: %s",
+                                                           setup.name, q, rte_strerror(-err)));
     }
     if (int err = rte_eth_tx_queue_setup(id, q, tx_desc, socket, nullptr); err != 0) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "port %s: TX queue %u setup failed: %s", setup.name, q, rte_strerror(-err)));
+      return absl::FailedPreconditionError(absl::StrFormat("port %s: TX queue %u setup failed: %s",
+                                                           setup.name, q, rte_strerror(-err)));
     }
   }
   if (int err = rte_eth_dev_start(id); err != 0) {

@@ -21,8 +21,7 @@ void SlowPath::Send(uint16_t port_index, rte_mbuf* m) {
 }
 
 void SlowPath::HandleArp(rte_mbuf* m, uint64_t now_ms) {
-  const ParsedPacket p =
-      ParseFrame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+  const ParsedPacket p = ParseFrame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
   const ForwardingTable* table = publisher_.current();
   const uint16_t port_index = m->port;
   if (p.kind != PacketKind::kArp || table == nullptr || port_index >= table->ports.size()) {

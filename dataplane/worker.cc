@@ -29,7 +29,8 @@ void CountRefused(rte_mbuf** unsent, uint16_t count, void* userdata) {
 
 bool IsForUs(const rte_ether_hdr& eth, const rte_ether_addr& port_mac) {
   // Broadcast and multicast (ARP requests) are ours to look at; other unicast is not.
-  return rte_is_same_ether_addr(&eth.dst_addr, &port_mac) || rte_is_multicast_ether_addr(&eth.dst_addr);
+  return rte_is_same_ether_addr(&eth.dst_addr, &port_mac) ||
+         rte_is_multicast_ether_addr(&eth.dst_addr);
 }
 
 // Idle rounds spent polling before the first sleep: enough to ride out the gaps inside
@@ -38,9 +39,8 @@ constexpr uint32_t kIdleSpinRounds = 64;
 
 }  // namespace
 
-Worker::Worker(const WorkerSetup& setup, TablePublisher& publisher,
-               const NeighborTable& neighbors, FlowTable& flows, LcoreStats& stats,
-               rte_ring* slow_path, rte_ring* inject)
+Worker::Worker(const WorkerSetup& setup, TablePublisher& publisher, const NeighborTable& neighbors,
+               FlowTable& flows, LcoreStats& stats, rte_ring* slow_path, rte_ring* inject)
     : setup_(setup),
       publisher_(publisher),
       neighbors_(neighbors),
@@ -104,8 +104,8 @@ void Worker::ToSlowPath(rte_mbuf* m, uint16_t port_index, uint32_t tag) {
 void Worker::DrainInjected() {
   if (inject_ == nullptr) return;
   std::array<rte_mbuf*, kBurstSize> pkts;
-  const unsigned n = rte_ring_dequeue_burst(inject_, reinterpret_cast<void**>(pkts.data()),
-                                            kBurstSize, nullptr);
+  const unsigned n =
+      rte_ring_dequeue_burst(inject_, reinterpret_cast<void**>(pkts.data()), kBurstSize, nullptr);
   for (unsigned i = 0; i < n; ++i) {
     stats_.counters.injected_packets += 1;
     if (pkts[i]->port >= tx_buffers_.size()) {
@@ -157,7 +157,8 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
       pkts[i] = nullptr;
       continue;
     }
-    const bool l4_service = !p.is_fragment && (p.ip_proto == IPPROTO_TCP || p.ip_proto == IPPROTO_UDP);
+    const bool l4_service =
+        !p.is_fragment && (p.ip_proto == IPPROTO_TCP || p.ip_proto == IPPROTO_UDP);
     const ServiceInfo* svc =
         l4_service ? table.FindService(p.dst_ip, p.dst_port, p.ip_proto) : nullptr;
     if (svc != nullptr) [[likely]] {
@@ -283,16 +284,16 @@ uint32_t Worker::PollOnce() {
     stats_.counters.table_generation = table->generation;
     std::array<rte_mbuf*, kBurstSize> pkts;
     for (uint16_t port_index = 0; port_index < setup_.dpdk_ports.size(); ++port_index) {
-      const uint16_t n = rte_eth_rx_burst(setup_.dpdk_ports[port_index],
-                                         static_cast<uint16_t>(setup_.index), pkts.data(),
-                                         kBurstSize);
+      const uint16_t n =
+          rte_eth_rx_burst(setup_.dpdk_ports[port_index], static_cast<uint16_t>(setup_.index),
+                           pkts.data(), kBurstSize);
       if (n == 0) continue;
       received += n;
       ProcessBurst(*table, port_index, pkts.data(), n);
     }
     if (table->tcp_timeout_ms != 0) {
-      stats_.counters.flows_expired += flows_.Sweep(now_ms_, setup_.sweep_budget,
-                                                    table->tcp_timeout_ms, table->udp_timeout_ms);
+      stats_.counters.flows_expired +=
+          flows_.Sweep(now_ms_, setup_.sweep_budget, table->tcp_timeout_ms, table->udp_timeout_ms);
     }
   }
   DrainInjected();

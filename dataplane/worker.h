@@ -33,8 +33,8 @@ struct WorkerSetup {
   std::vector<uint16_t> dpdk_ports;  // by port index
   bool idle_backoff = true;
   uint32_t idle_sleep_max_us = 200;
-  uint32_t tx_drain_us = 100;     // buffered packets leave at most this late
-  uint32_t sweep_budget = 256;    // flow entries examined per iteration
+  uint32_t tx_drain_us = 100;   // buffered packets leave at most this late
+  uint32_t sweep_budget = 256;  // flow entries examined per iteration
 };
 
 class Worker {
@@ -56,8 +56,7 @@ class Worker {
   uint32_t PollOnce();
 
   // Processes packets received on port `port_index` under `table`.
-  void ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte_mbuf** pkts,
-                    uint16_t n);
+  void ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
 
   // Sends everything buffered.
   void FlushTx();

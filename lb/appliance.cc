@@ -45,31 +45,32 @@ absl::Status Appliance::Start() {
   const uint32_t workers = dpc.workers;
   if (rte_lcore_count() < workers + 1) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "dataplane.workers: %u workers need %u lcores, the EAL has %u (check -l/--lcores)",
-        workers, workers + 1, rte_lcore_count()));
+        "dataplane.workers: %u workers need %u lcores, the EAL has %u (check -l/--lcores)", workers,
+        workers + 1, rte_lcore_count()));
   }
-  absl::StatusOr<rte_mempool*> pool = dp::CreatePacketPool(dp::PacketPoolSize{
-      .ports = static_cast<uint32_t>(dpc.ports.size()),
-      .workers = workers,
-      .rx_descriptors = dpc.rx_descriptors,
-      .tx_descriptors = dpc.tx_descriptors,
-      .mtu = [&] {
-        uint32_t mtu = 0;
-        for (const auto& p : dpc.ports) mtu = std::max(mtu, p.mtu);
-        return mtu;
-      }()});
+  absl::StatusOr<rte_mempool*> pool =
+      dp::CreatePacketPool(dp::PacketPoolSize{.ports = static_cast<uint32_t>(dpc.ports.size()),
+                                              .workers = workers,
+                                              .rx_descriptors = dpc.rx_descriptors,
+                                              .tx_descriptors = dpc.tx_descriptors,
+                                              .mtu = [&] {
+                                                uint32_t mtu = 0;
+                                                for (const auto& p : dpc.ports)
+                                                  mtu = std::max(mtu, p.mtu);
+                                                return mtu;
+                                              }()});
   if (!pool.ok()) return pool.status();
   pool_ = *pool;
 
   for (const config::Port& port : dpc.ports) {
-    absl::StatusOr<dp::StartedPort> started = dp::StartPort(
-        dp::PortSetup{.name = port.name,
-                      .ethdev_name = EthdevName(port.device),
-                      .queues = static_cast<uint16_t>(workers),
-                      .rx_descriptors = static_cast<uint16_t>(dpc.rx_descriptors),
-                      .tx_descriptors = static_cast<uint16_t>(dpc.tx_descriptors),
-                      .mtu = static_cast<uint16_t>(port.mtu)},
-        pool_);
+    absl::StatusOr<dp::StartedPort> started =
+        dp::StartPort(dp::PortSetup{.name = port.name,
+                                    .ethdev_name = EthdevName(port.device),
+                                    .queues = static_cast<uint16_t>(workers),
+                                    .rx_descriptors = static_cast<uint16_t>(dpc.rx_descriptors),
+                                    .tx_descriptors = static_cast<uint16_t>(dpc.tx_descriptors),
+                                    .mtu = static_cast<uint16_t>(port.mtu)},
+                      pool_);
     if (!started.ok()) return started.status();
     started_ports_.push_back(started->dpdk_port);
     dp::PortInfo info;
@@ -87,8 +88,8 @@ absl::Status Appliance::Start() {
   if (!publisher.ok()) return publisher.status();
   publisher_ = std::move(*publisher);
   slow_path_ring_ = rte_ring_create("sluice_slow_path", kRingSize, SOCKET_ID_ANY, RING_F_SC_DEQ);
-  inject_ring_ = rte_ring_create("sluice_inject", kRingSize, SOCKET_ID_ANY,
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+  inject_ring_ =
+      rte_ring_create("sluice_inject", kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
   if (slow_path_ring_ == nullptr || inject_ring_ == nullptr) {
     return absl::ResourceExhaustedError("cannot allocate the slow-path rings");
   }
@@ -100,8 +101,8 @@ absl::Status Appliance::Start() {
     if (dpc.ports[i].address) addressed[i].ipv4 = ToNetworkIpv4(dpc.ports[i].address->address);
   }
   dp::NeighborCacheOptions options{
-      .reachable_ms = static_cast<uint64_t>(
-          absl::ToInt64Milliseconds(dpc.neighbor_cache.reachable_time)),
+      .reachable_ms =
+          static_cast<uint64_t>(absl::ToInt64Milliseconds(dpc.neighbor_cache.reachable_time)),
       .retry_ms =
           static_cast<uint64_t>(absl::ToInt64Milliseconds(dpc.neighbor_cache.retry_interval)),
       .retries = dpc.neighbor_cache.retries,
@@ -136,8 +137,8 @@ absl::Status Appliance::Start() {
     neighbor_cache_->AddStatic(ToNetworkIpv4(n.address), port_index_of(n.port, n.address), mac);
   }
 
-  absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> table = BuildForwardingTable(
-      config_, ports_, [this](uint32_t ip, uint16_t port_index) {
+  absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> table =
+      BuildForwardingTable(config_, ports_, [this](uint32_t ip, uint16_t port_index) {
         return neighbor_cache_->Resolve(ip, port_index);
       });
   if (!table.ok()) return table.status();
@@ -161,13 +162,13 @@ absl::Status Appliance::Start() {
                         .dpdk_ports = dpdk_ports,
                         .idle_backoff = dpc.idle_backoff,
                         .idle_sleep_max_us = idle_sleep_us},
-        *publisher_, *neighbor_table_, *flow_tables_.back(), *worker_stats_.back(),
-        slow_path_ring_, w == 0 ? inject_ring_ : nullptr));
+        *publisher_, *neighbor_table_, *flow_tables_.back(), *worker_stats_.back(), slow_path_ring_,
+        w == 0 ? inject_ring_ : nullptr));
   }
-  Log(absl::StrFormat("%u port%s up, %u worker%s, %u service%s, table generation %u",
-                      ports_.size(), ports_.size() == 1 ? "" : "s", workers_n,
-                      workers_n == 1 ? "" : "s", config_.services.size(),
-                      config_.services.size() == 1 ? "" : "s", generation));
+  Log(absl::StrFormat("%u port%s up, %u worker%s, %u service%s, table generation %u", ports_.size(),
+                      ports_.size() == 1 ? "" : "s", workers_n, workers_n == 1 ? "" : "s",
+                      config_.services.size(), config_.services.size() == 1 ? "" : "s",
+                      generation));
   return absl::OkStatus();
 }
 
@@ -216,10 +217,10 @@ void Appliance::LogSummary() const {
       total.total_drops(), total.new_flows, total.flow_table_full, total.icmp_echo_replies,
       drops.empty() ? "none" : absl::StrJoin(drops, " ")));
   const dp::LcoreCounters& c = control_stats_.counters;
-  Log(absl::StrFormat("control: slow path %u, ARP replies %u, ARP requests %u, learned %u, "
-                      "released after resolution %u",
-                      c.rx_packets, c.arp_replies_sent, c.arp_requests_sent, c.arp_learned,
-                      c.held_released));
+  Log(absl::StrFormat(
+      "control: slow path %u, ARP replies %u, ARP requests %u, learned %u, "
+      "released after resolution %u",
+      c.rx_packets, c.arp_replies_sent, c.arp_requests_sent, c.arp_learned, c.held_released));
 }
 
 void Appliance::Teardown() {

@@ -38,8 +38,7 @@ std::vector<int> AllowedCpus() {
 uint64_t FreeHugepages() {
   uint64_t free = 0;
   std::error_code ec;
-  for (const auto& dir :
-       std::filesystem::directory_iterator("/sys/kernel/mm/hugepages", ec)) {
+  for (const auto& dir : std::filesystem::directory_iterator("/sys/kernel/mm/hugepages", ec)) {
     std::ifstream in(dir.path() / "free_hugepages");
     uint64_t n = 0;
     if (in >> n) free += n;

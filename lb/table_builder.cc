@@ -59,8 +59,8 @@ absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> BuildForwardingTable
     }
     if (svc.forwarding != config::Forwarding::kDr) {
       return absl::UnimplementedError(absl::StrFormat(
-          "services[%d] (%s): forwarding '%s' is not implemented by this build yet (only dr)",
-          s, svc.name, config::ToString(svc.forwarding)));
+          "services[%d] (%s): forwarding '%s' is not implemented by this build yet (only dr)", s,
+          svc.name, config::ToString(svc.forwarding)));
     }
     dataplane::ServiceInfo info;
     info.id = static_cast<dataplane::ServiceId>(s + 1);
@@ -91,9 +91,9 @@ absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> BuildForwardingTable
         }
       }
       if (egress < 0) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "services[%d].backends[%d]: %s is on no port's subnet", s, b,
-            backend.address.ToString()));
+        return absl::FailedPreconditionError(
+            absl::StrFormat("services[%d].backends[%d]: %s is on no port's subnet", s, b,
+                            backend.address.ToString()));
       }
       bi.egress_port = static_cast<uint16_t>(egress);
       const int64_t neighbor = resolve_next_hop(bi.address, bi.egress_port);
@@ -102,15 +102,14 @@ absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> BuildForwardingTable
       }
       bi.neighbor = static_cast<uint32_t>(neighbor);
       table->backends.push_back(bi);
-      maglev.push_back(MaglevBackend{.id = id,
-                                     .identity = IdentityOf(backend),
-                                     .weight = backend.drain ? 0 : backend.weight});
+      maglev.push_back(MaglevBackend{
+          .id = id, .identity = IdentityOf(backend), .weight = backend.drain ? 0 : backend.weight});
     }
     absl::StatusOr<MaglevTable> built = MaglevTable::Build(maglev, svc.table_size);
     if (!built.ok()) {
-      return absl::Status(built.status().code(),
-                          absl::StrFormat("services[%d] (%s): %s", s, svc.name,
-                                          built.status().message()));
+      return absl::Status(
+          built.status().code(),
+          absl::StrFormat("services[%d] (%s): %s", s, svc.name, built.status().message()));
     }
     info.maglev.assign(built->slots().begin(), built->slots().end());
     table->service_by_vip[dataplane::VipKey{

@@ -18,9 +18,17 @@ class FlowTableTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     const std::string prefix = "sluice-flow-test-" + std::to_string(getpid());
-    std::vector<std::string> args = {"flow_table_test", "--no-huge", "-m", "128", "--no-shconf",
-                                      "--no-pci", "-l", "0", "--log-level=lib.eal:error",
-                                      "--file-prefix", prefix};
+    std::vector<std::string> args = {"flow_table_test",
+                                     "--no-huge",
+                                     "-m",
+                                     "128",
+                                     "--no-shconf",
+                                     "--no-pci",
+                                     "-l",
+                                     "0",
+                                     "--log-level=lib.eal:error",
+                                     "--file-prefix",
+                                     prefix};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0);
@@ -109,7 +117,7 @@ TEST_F(FlowTableTest, ExpiryComparesAcrossClockWrap) {
   const FlowKeyV4 tcp = Key(1, 6);
   const FlowEntry entry{.backend = 1, .last_seen_ms = 0xfffffff0u};
   EXPECT_FALSE(FlowExpired(tcp, entry, 0x10u, 1000, 1000));  // 32 ms later, across the wrap
-  EXPECT_TRUE(FlowExpired(tcp, entry, 0x400u, 1000, 1000));   // 1040 ms later
+  EXPECT_TRUE(FlowExpired(tcp, entry, 0x400u, 1000, 1000));  // 1040 ms later
 }
 
 TEST_F(FlowTableTest, FlowHashIsPinned) {

@@ -30,9 +30,17 @@ class NeighborCacheTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     const std::string prefix = "sluice-neigh-test-" + std::to_string(getpid());
-    std::vector<std::string> args = {"neighbor_cache_test", "--no-huge", "-m", "128",
-                                      "--no-shconf", "--no-pci", "-l", "0",
-                                      "--log-level=lib.eal:error", "--file-prefix", prefix};
+    std::vector<std::string> args = {"neighbor_cache_test",
+                                     "--no-huge",
+                                     "-m",
+                                     "128",
+                                     "--no-shconf",
+                                     "--no-pci",
+                                     "-l",
+                                     "0",
+                                     "--log-level=lib.eal:error",
+                                     "--file-prefix",
+                                     prefix};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0);
@@ -49,10 +57,12 @@ class NeighborCacheTest : public ::testing::Test {
     port.mac = kPortMac;
     port.ipv4 = Ip("10.0.0.2");
     cache_ = std::make_unique<NeighborCache>(
-        NeighborCacheOptions{.reachable_ms = 30000, .retry_ms = 1000, .retries = 3,
-                             .hold_packets = 2},
+        NeighborCacheOptions{
+            .reachable_ms = 30000, .retry_ms = 1000, .retries = 3, .hold_packets = 2},
         table_, pool_, std::vector<PortInfo>{port}, counters_,
-        [this](uint16_t port_index, rte_mbuf* m) { sent_.push_back({port_index, m}); });
+        [this](uint16_t port_index, rte_mbuf* m) {
+          sent_.push_back({port_index, m});
+        });
   }
   void TearDown() override {
     cache_.reset();
@@ -155,8 +165,8 @@ TEST_F(NeighborCacheTest, LearningReleasesHeldPacketsWithTheMac) {
   ASSERT_EQ(sent.size(), 2u);
   for (auto& [port, m] : sent) {
     EXPECT_EQ(port, 0);
-    EXPECT_TRUE(rte_is_same_ether_addr(&rte_pktmbuf_mtod(m, rte_ether_hdr*)->dst_addr,
-                                       &kBackendMac));
+    EXPECT_TRUE(
+        rte_is_same_ether_addr(&rte_pktmbuf_mtod(m, rte_ether_hdr*)->dst_addr, &kBackendMac));
   }
   FreeAll(sent);
   EXPECT_EQ(counters_.held_released, 2u);

@@ -35,11 +35,12 @@ dataplane:
   ports:
     - { name: p0, device: "net_af_packet0,iface=eth1,qpairs=2", address: 10.0.0.2/24 }
 )") + kServices);
-  absl::StatusOr<std::vector<std::string>> args = BuildEalArguments(config, {"--log-level=7"}, {0, 1, 2, 3});
+  absl::StatusOr<std::vector<std::string>> args =
+      BuildEalArguments(config, {"--log-level=7"}, {0, 1, 2, 3});
   ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_THAT(*args, ElementsAre("sluice", "-l", "0,1,2", "--vdev",
-                                 "net_af_packet0,iface=eth1,qpairs=2", "--no-pci", "--in-memory",
-                                 "--log-level=7"));
+  EXPECT_THAT(*args,
+              ElementsAre("sluice", "-l", "0,1,2", "--vdev", "net_af_packet0,iface=eth1,qpairs=2",
+                          "--no-pci", "--in-memory", "--log-level=7"));
 }
 
 TEST(EalArgumentsTest, PciPortsAreAllowListed) {
@@ -75,7 +76,8 @@ dataplane:
 )") + kServices);
   absl::StatusOr<std::vector<std::string>> args = BuildEalArguments(config, {}, {0, 1});
   ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_THAT(*args, ElementsAre("sluice", "--vdev", "net_null0", "--no-pci", "--lcores=0@0,1@1,2@1"));
+  EXPECT_THAT(*args,
+              ElementsAre("sluice", "--vdev", "net_null0", "--no-pci", "--lcores=0@0,1@1,2@1"));
 }
 
 TEST(EalArgumentsTest, DeviceNamesAndArguments) {
