@@ -6,7 +6,10 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <bit>
 
 #include "absl/strings/str_format.h"
@@ -36,7 +39,20 @@ absl::Status InitEal(const std::vector<std::string>& args) {
   return absl::OkStatus();
 }
 
-void CleanupEal() { rte_eal_cleanup(); }
+void CleanupEal() {
+  // The EAL leaves its runtime directory (/var/run/dpdk/PREFIX) behind even with
+  // --in-memory; remove it when it is empty so that runs leave nothing.
+  // Its telemetry sockets would only go at process exit.
+  const std::filesystem::path runtime_dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(runtime_dir, ec)) {
+    if (entry.path().filename().string().starts_with("dpdk_telemetry")) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+  rmdir(runtime_dir.c_str());
+}
 
 uint32_t PacketPoolMbufs(const PacketPoolSize& s) {
   const uint64_t per_queue_pair = s.rx_descriptors + s.tx_descriptors + 2 * kBurst;

@@ -31,6 +31,17 @@ int WorkerMain(void* arg) {
   return 0;
 }
 
+// "label=count ..." for the non-zero drop counters, or "none".
+std::string DropList(const dp::LcoreCounters& counters) {
+  std::vector<std::string> drops;
+  for (size_t r = 0; r < dp::kDropReasonCount; ++r) {
+    if (counters.drops[r] != 0) {
+      drops.push_back(absl::StrFormat("%s=%u", dp::kDropReasonInfo[r].label, counters.drops[r]));
+    }
+  }
+  return drops.empty() ? "none" : absl::StrJoin(drops, " ");
+}
+
 void FreeRing(rte_ring* ring) {
   if (ring == nullptr) return;
   void* m;
@@ -205,22 +216,18 @@ void Appliance::LogSummary() const {
     total.icmp_echo_replies += c.icmp_echo_replies;
     for (size_t r = 0; r < dp::kDropReasonCount; ++r) total.drops[r] += c.drops[r];
   }
-  std::vector<std::string> drops;
-  for (size_t r = 0; r < dp::kDropReasonCount; ++r) {
-    const uint64_t n = total.drops[r] + control_stats_.counters.drops[r];
-    if (n != 0) drops.push_back(absl::StrFormat("%s=%u", dp::kDropReasonInfo[r].label, n));
-  }
   Log(absl::StrFormat(
       "workers: rx %u, injected %u, tx %u, slow path %u, dropped %u; new flows %u (%u without "
       "an entry), echo replies %u; drops: %s",
       total.rx_packets, total.injected_packets, total.tx_packets, total.slow_path_packets,
       total.total_drops(), total.new_flows, total.flow_table_full, total.icmp_echo_replies,
-      drops.empty() ? "none" : absl::StrJoin(drops, " ")));
+      DropList(total)));
   const dp::LcoreCounters& c = control_stats_.counters;
   Log(absl::StrFormat(
       "control: slow path %u, ARP replies %u, ARP requests %u, learned %u, "
-      "released after resolution %u",
-      c.rx_packets, c.arp_replies_sent, c.arp_requests_sent, c.arp_learned, c.held_released));
+      "released after resolution %u, dropped %u; drops: %s",
+      c.rx_packets, c.arp_replies_sent, c.arp_requests_sent, c.arp_learned, c.held_released,
+      c.total_drops(), DropList(c)));
 }
 
 void Appliance::Teardown() {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/port.h"
+
 namespace sluice::dataplane {
 namespace {
 
@@ -33,7 +35,7 @@ class FlowTableTest : public ::testing::Test {
     for (std::string& a : args) argv.push_back(a.data());
     ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0);
   }
-  static void TearDownTestSuite() { rte_eal_cleanup(); }
+  static void TearDownTestSuite() { CleanupEal(); }
 };
 
 FlowKeyV4 Key(uint32_t n, uint8_t proto = 6) {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/port.h"
+
 namespace sluice::dataplane {
 namespace {
 
@@ -49,7 +51,7 @@ class NeighborCacheTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     rte_mempool_free(pool_);
-    rte_eal_cleanup();
+    CleanupEal();
   }
 
   void SetUp() override {
