@@ -29,8 +29,12 @@ void SlowPath::HandleArp(rte_mbuf* m, uint64_t now_ms) {
     rte_pktmbuf_free(m);
     return;
   }
-  // RFC 826: whatever the opcode, the sender's mapping updates an entry we already have.
-  if (p.src_ip != 0) neighbors_.Learn(p.src_ip, ArpSenderMac(m, p), now_ms);
+  // RFC 826: whatever the opcode, the sender's mapping updates an entry we already have
+  // (never with a broadcast, multicast or zero MAC, and not from an ARP probe).
+  const rte_ether_addr sender = ArpSenderMac(m, p);
+  if (p.src_ip != 0 && rte_is_valid_assigned_ether_addr(&sender)) {
+    neighbors_.Learn(p.src_ip, sender, now_ms);
+  }
 
   if (ArpOpcode(m, p) == RTE_ARP_OP_REQUEST) {
     const PortInfo& port = table->ports[port_index];

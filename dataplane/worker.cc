@@ -206,12 +206,18 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
   flows_.LookupBulk(key_ptrs.data(), hashes.data(), candidates, positions.data());
 
   // Stage 3: flow hit or Maglev pick, then the DR rewrite and TX.
+  bool inserted = false;  // this burst added a flow: a later miss may be the same flow
   for (uint32_t k = 0; k < candidates; ++k) {
     const uint16_t i = flow_pkt[k];
     rte_mbuf* m = pkts[i];
     const ServiceInfo& svc = *service[i];
     const uint32_t timeout =
         svc.ip_proto == IPPROTO_TCP ? table.tcp_timeout_ms : table.udp_timeout_ms;
+    if (positions[k] < 0 && inserted) {
+      // Packets of one new flow in the same burst (a UDP burst, a retransmitted SYN):
+      // the first inserted it after the bulk lookup, the rest are hits, not new flows.
+      flows_.LookupBulk(&key_ptrs[k], &hashes[k], 1, &positions[k]);
+    }
 
     BackendId id = kNoBackend;
     FlowEntry* entry = nullptr;
@@ -239,6 +245,7 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
           c.flow_table_full += 1;
         } else {
           entry = &flows_.entry(pos);
+          inserted = true;
         }
       }
       if (entry != nullptr) entry->backend = id;
