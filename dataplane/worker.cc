@@ -59,6 +59,7 @@ Worker::Worker(const WorkerSetup& setup, TablePublisher& publisher, const Neighb
     tx_buffers_.push_back(buffer);
   }
   UpdateClock();
+  last_sweep_ms_ = now_ms_;
 }
 
 Worker::~Worker() {
@@ -123,13 +124,14 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
   const PortInfo& port = table.ports[port_index];
 
   // Stage 1: parse and classify every packet; flows for services go on to stage 2.
-  std::array<ParsedPacket, kBurstSize> parsed;
   std::array<const ServiceInfo*, kBurstSize> service;
   std::array<FlowKeyV4, kBurstSize> keys;
   std::array<const void*, kBurstSize> key_ptrs;
   std::array<uint32_t, kBurstSize> hashes;
   std::array<uint16_t, kBurstSize> flow_pkt;  // candidate -> index into pkts
   uint32_t candidates = 0;
+  VipKey last_vip;
+  const ServiceInfo* last_service = nullptr;
 
   for (uint16_t i = 0; i < n && i < 4; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
@@ -140,8 +142,9 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
     const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
     const uint32_t len = rte_pktmbuf_data_len(m);
     service[i] = nullptr;
-    ParsedPacket& p = parsed[i];
-    p = ParseFrame(data, std::min<uint32_t>(len, rte_pktmbuf_pkt_len(m)));
+    // A local, not an array slot: stage 3 does not need it, and copying the struct into
+    // an array stalled on store forwarding (bench/RESULTS.md: 60 -> 51 ns at 1k flows).
+    const ParsedPacket p = ParseFrame(data, std::min<uint32_t>(len, rte_pktmbuf_pkt_len(m)));
     if (p.kind == PacketKind::kDrop) {
       Drop(m, p.drop);
       pkts[i] = nullptr;
@@ -159,8 +162,16 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
     }
     const bool l4_service =
         !p.is_fragment && (p.ip_proto == IPPROTO_TCP || p.ip_proto == IPPROTO_UDP);
-    const ServiceInfo* svc =
-        l4_service ? table.FindService(p.dst_ip, p.dst_port, p.ip_proto) : nullptr;
+    const ServiceInfo* svc = nullptr;
+    if (l4_service) {
+      // Bursts are mostly for one service: remember the last lookup (51 -> 41 ns).
+      const VipKey vip{.address = p.dst_ip, .port = p.dst_port, .ip_proto = p.ip_proto};
+      if (last_service == nullptr || !(vip == last_vip)) {
+        last_vip = vip;
+        last_service = table.FindService(p.dst_ip, p.dst_port, p.ip_proto);
+      }
+      svc = last_service;
+    }
     if (svc != nullptr) [[likely]] {
       service[i] = svc;
       FlowKeyV4& key = keys[candidates];
@@ -204,19 +215,31 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
   // Stage 2: one bulk lookup for the burst (rte_hash prefetches its buckets itself).
   std::array<int32_t, kBurstSize> positions;
   flows_.LookupBulk(key_ptrs.data(), hashes.data(), candidates, positions.data());
+  // rte_hash prefetched its buckets, not our entry array: without this every hit in a
+  // large table is a cache miss in stage 3 (bench/RESULTS.md: 1M flows 132 -> 80 ns).
+  for (uint32_t k = 0; k < candidates; ++k) {
+    if (positions[k] >= 0) rte_prefetch0(&flows_.entry(positions[k]));
+  }
 
   // Stage 3: flow hit or Maglev pick, then the DR rewrite and TX.
-  bool inserted = false;  // this burst added a flow: a later miss may be the same flow
+  uint32_t inserted = 0;  // bit k: candidate k added its flow (a later miss may be it)
   for (uint32_t k = 0; k < candidates; ++k) {
     const uint16_t i = flow_pkt[k];
     rte_mbuf* m = pkts[i];
     const ServiceInfo& svc = *service[i];
     const uint32_t timeout =
         svc.ip_proto == IPPROTO_TCP ? table.tcp_timeout_ms : table.udp_timeout_ms;
-    if (positions[k] < 0 && inserted) {
+    if (positions[k] < 0 && inserted != 0) {
       // Packets of one new flow in the same burst (a UDP burst, a retransmitted SYN):
       // the first inserted it after the bulk lookup, the rest are hits, not new flows.
-      flows_.LookupBulk(&key_ptrs[k], &hashes[k], 1, &positions[k]);
+      // Look again only when an earlier insert had the same hash (a blanket re-lookup
+      // cost 40 ns per new-flow packet; bench/RESULTS.md).
+      for (uint32_t j = 0; j < k; ++j) {
+        if ((inserted >> j & 1) != 0 && hashes[j] == hashes[k]) {
+          flows_.LookupBulk(&key_ptrs[k], &hashes[k], 1, &positions[k]);
+          break;
+        }
+      }
     }
 
     BackendId id = kNoBackend;
@@ -245,7 +268,7 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
           c.flow_table_full += 1;
         } else {
           entry = &flows_.entry(pos);
-          inserted = true;
+          inserted |= uint32_t{1} << k;
         }
       }
       if (entry != nullptr) entry->backend = id;
@@ -281,6 +304,22 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
         break;
     }
   }
+}
+
+// The sweep is paced by time, not by iterations: examining the whole table four times
+// per shortest timeout finds every idle flow within 1.25 timeouts, at a cost that does
+// not grow with the packet rate (a fixed budget per iteration cost 300 ns per packet at
+// 1M flows under load; bench/RESULTS.md).
+void Worker::Age(const ForwardingTable& table) {
+  const uint32_t shortest =
+      std::max<uint32_t>(std::min(table.tcp_timeout_ms, table.udp_timeout_ms), 1);
+  const uint64_t elapsed_ms = static_cast<uint32_t>(now_ms_ - last_sweep_ms_);  // wraps
+  const uint64_t due = elapsed_ms * flows_.capacity() * 4 / shortest;
+  if (due == 0) return;  // less than one entry's worth of time: let it accumulate
+  last_sweep_ms_ = now_ms_;
+  const auto budget = static_cast<uint32_t>(std::min<uint64_t>(due, setup_.sweep_budget));
+  stats_.counters.flows_expired +=
+      flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms);
 }
 
 uint32_t Worker::PollOnce() {

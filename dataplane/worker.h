@@ -69,6 +69,7 @@ class Worker {
   void Drop(rte_mbuf* m, DropReason reason);
   void DrainInjected();
   void UpdateClock();
+  void Age(const ForwardingTable& table);
 
   WorkerSetup setup_;
   TablePublisher& publisher_;
@@ -85,6 +86,7 @@ class Worker {
   uint64_t now_tsc_ = 0;
   uint32_t now_ms_ = 0;
   uint64_t last_flush_tsc_ = 0;
+  uint32_t last_sweep_ms_ = 0;
   uint32_t idle_rounds_ = 0;
 };
 
