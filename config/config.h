@@ -73,10 +73,10 @@ struct NeighborCacheConfig {
 
 struct DataplaneConfig {
   uint32_t workers = 1;
-  bool idle_backoff = true;                       // sleep when idle instead of busy-polling
+  bool idle_backoff = true;  // sleep when idle instead of busy-polling
   absl::Duration idle_sleep_max = absl::Microseconds(200);
-  uint32_t rx_descriptors = 1024;                 // per RX queue
-  uint32_t tx_descriptors = 1024;                 // per TX queue
+  uint32_t rx_descriptors = 1024;  // per RX queue
+  uint32_t tx_descriptors = 1024;  // per TX queue
   std::vector<std::string> eal;
   std::vector<Port> ports;
   std::vector<Route> routes;

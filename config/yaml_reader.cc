@@ -161,28 +161,28 @@ ValueReader<uint16_t> PortNumber() {
 }
 
 ValueReader<absl::Duration> DurationIn(absl::Duration min, absl::Duration max) {
-  return FromScalar<absl::Duration>([min, max](
-                                        std::string_view text,
-                                        std::string* error) -> std::optional<absl::Duration> {
-    absl::Duration d;
-    // absl also accepts "inf", signs and a bare "0"; a config wants a positive amount
-    // with a unit.
-    const bool well_formed = !text.empty() && absl::ascii_isdigit(text.front()) &&
-                             absl::ascii_isalpha(text.back()) &&
-                             absl::ParseDuration(std::string(text), &d);
-    if (!well_formed) {
-      *error = absl::StrFormat(
-          "malformed duration %s: expected a number with a unit (us, ms, s, m, h), like 500ms or 2s",
-          Quote(text));
-      return std::nullopt;
-    }
-    if (d < min || d > max) {
-      *error = absl::StrFormat("duration %s is out of range [%s, %s]", Quote(text),
-                               absl::FormatDuration(min), absl::FormatDuration(max));
-      return std::nullopt;
-    }
-    return d;
-  });
+  return FromScalar<absl::Duration>(
+      [min, max](std::string_view text, std::string* error) -> std::optional<absl::Duration> {
+        absl::Duration d;
+        // absl also accepts "inf", signs and a bare "0"; a config wants a positive amount
+        // with a unit.
+        const bool well_formed = !text.empty() && absl::ascii_isdigit(text.front()) &&
+                                 absl::ascii_isalpha(text.back()) &&
+                                 absl::ParseDuration(std::string(text), &d);
+        if (!well_formed) {
+          *error = absl::StrFormat(
+              "malformed duration %s: expected a number with a unit (us, ms, s, m, h), like 500ms "
+              "or 2s",
+              Quote(text));
+          return std::nullopt;
+        }
+        if (d < min || d > max) {
+          *error = absl::StrFormat("duration %s is out of range [%s, %s]", Quote(text),
+                                   absl::FormatDuration(min), absl::FormatDuration(max));
+          return std::nullopt;
+        }
+        return d;
+      });
 }
 
 ValueReader<IpAddress> Address(std::optional<IpFamily> family) {

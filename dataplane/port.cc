@@ -5,12 +5,11 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
-
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <bit>
+#include <filesystem>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"

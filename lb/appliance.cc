@@ -223,11 +223,11 @@ void Appliance::LogSummary() const {
       total.total_drops(), total.new_flows, total.flow_table_full, total.icmp_echo_replies,
       DropList(total)));
   const dp::LcoreCounters& c = control_stats_.counters;
-  Log(absl::StrFormat(
-      "control: slow path %u, ARP replies %u, ARP requests %u, learned %u, "
-      "released after resolution %u, dropped %u; drops: %s",
-      c.rx_packets, c.arp_replies_sent, c.arp_requests_sent, c.arp_learned, c.held_released,
-      c.total_drops(), DropList(c)));
+  Log(
+      absl::StrFormat("control: slow path %u, ARP replies %u, ARP requests %u, learned %u, "
+                      "released after resolution %u, dropped %u; drops: %s",
+                      c.rx_packets, c.arp_replies_sent, c.arp_requests_sent, c.arp_learned,
+                      c.held_released, c.total_drops(), DropList(c)));
 }
 
 void Appliance::Teardown() {
