@@ -106,11 +106,8 @@ absl::Status Appliance::Start() {
   }
   neighbor_table_ = std::make_unique<dp::NeighborTable>(kNeighborCapacity);
 
-  // Ports get their addresses from the first table; the cache needs them for requests.
-  std::vector<dp::PortInfo> addressed = ports_;
-  for (size_t i = 0; i < dpc.ports.size(); ++i) {
-    if (dpc.ports[i].address) addressed[i].ipv4 = ToNetworkIpv4(dpc.ports[i].address->address);
-  }
+  // The cache sends ARP requests from the ports' own addresses.
+  const std::vector<dp::PortInfo> addressed = AddressPorts(config_, ports_);
   dp::NeighborCacheOptions options{
       .reachable_ms =
           static_cast<uint64_t>(absl::ToInt64Milliseconds(dpc.neighbor_cache.reachable_time)),

@@ -32,19 +32,24 @@ uint32_t ToNetworkIpv4(const config::IpAddress& address) {
   return ip;
 }
 
+std::vector<dataplane::PortInfo> AddressPorts(const config::Config& config,
+                                              std::vector<dataplane::PortInfo> ports) {
+  for (size_t i = 0; i < config.dataplane.ports.size() && i < ports.size(); ++i) {
+    const config::Port& port = config.dataplane.ports[i];
+    if (port.address) {
+      ports[i].ipv4 = ToNetworkIpv4(port.address->address);
+      ports[i].ipv4_mask = PrefixMask(port.address->length);
+    }
+    ports[i].mtu = static_cast<uint16_t>(port.mtu);
+  }
+  return ports;
+}
+
 absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> BuildForwardingTable(
     const config::Config& config, const std::vector<dataplane::PortInfo>& ports,
     const NextHopResolver& resolve_next_hop) {
   auto table = std::make_unique<dataplane::ForwardingTable>();
-  table->ports = ports;
-  for (size_t i = 0; i < config.dataplane.ports.size() && i < table->ports.size(); ++i) {
-    const config::Port& port = config.dataplane.ports[i];
-    if (port.address) {
-      table->ports[i].ipv4 = ToNetworkIpv4(port.address->address);
-      table->ports[i].ipv4_mask = PrefixMask(port.address->length);
-    }
-    table->ports[i].mtu = static_cast<uint16_t>(port.mtu);
-  }
+  table->ports = AddressPorts(config, ports);
   table->tcp_timeout_ms =
       static_cast<uint32_t>(absl::ToInt64Milliseconds(config.dataplane.flow_table.tcp_timeout));
   table->udp_timeout_ms =

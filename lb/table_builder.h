@@ -26,6 +26,11 @@ absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> BuildForwardingTable
     const config::Config& config, const std::vector<dataplane::PortInfo>& ports,
     const NextHopResolver& resolve_next_hop);
 
+// `ports` (in config order) with each port's address, subnet mask and MTU from the
+// config filled in.
+std::vector<dataplane::PortInfo> AddressPorts(const config::Config& config,
+                                              std::vector<dataplane::PortInfo> ports);
+
 // The IPv4 address as the dataplane stores it (network byte order in a uint32_t).
 uint32_t ToNetworkIpv4(const config::IpAddress& address);
 

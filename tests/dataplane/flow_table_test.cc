@@ -12,29 +12,14 @@
 #include <vector>
 
 #include "dataplane/port.h"
+#include "tests/dataplane/test_eal.h"
 
 namespace sluice::dataplane {
 namespace {
 
 class FlowTableTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const std::string prefix = "sluice-flow-test-" + std::to_string(getpid());
-    std::vector<std::string> args = {"flow_table_test",
-                                     "--no-huge",
-                                     "-m",
-                                     "128",
-                                     "--no-shconf",
-                                     "--no-pci",
-                                     "-l",
-                                     "0",
-                                     "--log-level=lib.eal:error",
-                                     "--file-prefix",
-                                     prefix};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0);
-  }
+  static void SetUpTestSuite() { ASSERT_GE(InitTestEal("flow-table-test"), 0); }
   static void TearDownTestSuite() { CleanupEal(); }
 };
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dataplane/port.h"
+#include "tests/dataplane/test_eal.h"
 
 namespace sluice::dataplane {
 namespace {
@@ -31,21 +32,7 @@ uint32_t Ip(const char* text) {
 class NeighborCacheTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string prefix = "sluice-neigh-test-" + std::to_string(getpid());
-    std::vector<std::string> args = {"neighbor_cache_test",
-                                     "--no-huge",
-                                     "-m",
-                                     "128",
-                                     "--no-shconf",
-                                     "--no-pci",
-                                     "-l",
-                                     "0",
-                                     "--log-level=lib.eal:error",
-                                     "--file-prefix",
-                                     prefix};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0);
+    ASSERT_GE(InitTestEal("neighbor-cache-test"), 0);
     pool_ = rte_pktmbuf_pool_create("neigh_test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     ASSERT_NE(pool_, nullptr);
   }

@@ -3,20 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "config/loader.h"
+#include "tests/lb/load_config.h"
 
 namespace sluice::lb {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-config::Config Load(const std::string& yaml) {
-  std::vector<config::Diagnostic> diagnostics;
-  absl::StatusOr<config::Config> config = config::LoadString(yaml, "test.yaml", &diagnostics);
-  EXPECT_TRUE(config.ok()) << (diagnostics.empty() ? "" : diagnostics[0].ToString());
-  return *config;
-}
 
 constexpr char kServices[] = R"(
 services:
@@ -28,7 +21,7 @@ services:
 )";
 
 TEST(EalArgumentsTest, VdevPortsGetVdevAndNoPci) {
-  const config::Config config = Load(std::string(R"(
+  const config::Config config = LoadTestConfig(std::string(R"(
 dataplane:
   workers: 2
   eal: ["--in-memory"]
@@ -44,7 +37,7 @@ dataplane:
 }
 
 TEST(EalArgumentsTest, PciPortsAreAllowListed) {
-  const config::Config config = Load(std::string(R"(
+  const config::Config config = LoadTestConfig(std::string(R"(
 dataplane:
   ports:
     - { name: p0, device: "0000:03:00.0", address: 10.0.0.2/24 }
@@ -56,7 +49,7 @@ dataplane:
 }
 
 TEST(EalArgumentsTest, TooFewCpusIsAClearError) {
-  const config::Config config = Load(std::string(R"(
+  const config::Config config = LoadTestConfig(std::string(R"(
 dataplane:
   workers: 2
   ports: [{ name: p0, device: "net_null0", address: 10.0.0.2/24 }]
@@ -68,7 +61,7 @@ dataplane:
 }
 
 TEST(EalArgumentsTest, UserLcoreMappingIsRespected) {
-  const config::Config config = Load(std::string(R"(
+  const config::Config config = LoadTestConfig(std::string(R"(
 dataplane:
   workers: 2
   eal: ["--lcores=0@0,1@1,2@1"]

@@ -8,19 +8,12 @@
 #include <algorithm>
 #include <map>
 
-#include "config/loader.h"
+#include "tests/lb/load_config.h"
 
 namespace sluice::lb {
 namespace {
 
 using ::testing::HasSubstr;
-
-config::Config Load(const std::string& yaml) {
-  std::vector<config::Diagnostic> diagnostics;
-  absl::StatusOr<config::Config> config = config::LoadString(yaml, "test.yaml", &diagnostics);
-  EXPECT_TRUE(config.ok()) << (diagnostics.empty() ? "" : diagnostics[0].ToString());
-  return *config;
-}
 
 uint32_t Ip(const char* text) {
   in_addr a{};
@@ -71,7 +64,7 @@ struct Resolver {
 };
 
 TEST(TableBuilderTest, ServicesBackendsAndNextHops) {
-  const config::Config config = Load(kTwoPorts);
+  const config::Config config = LoadTestConfig(kTwoPorts);
   std::vector<dataplane::PortInfo> ports(2);
   ports[0].dpdk_port = 7;
   ports[1].dpdk_port = 9;
@@ -127,7 +120,7 @@ TEST(TableBuilderTest, ServicesBackendsAndNextHops) {
 }
 
 TEST(TableBuilderTest, ModesNotBuiltYetAreRefusedByName) {
-  const config::Config config = Load(R"(
+  const config::Config config = LoadTestConfig(R"(
 dataplane:
   ports: [{ name: p0, device: "net_null0", address: 10.0.0.2/24 }]
 services:
@@ -145,7 +138,7 @@ services:
 }
 
 TEST(TableBuilderTest, FullNeighbourTableIsAnError) {
-  const config::Config config = Load(R"(
+  const config::Config config = LoadTestConfig(R"(
 dataplane:
   ports: [{ name: p0, device: "net_null0", address: 10.0.0.2/24 }]
 services:
