@@ -337,10 +337,7 @@ uint32_t Worker::PollOnce() {
       received += n;
       ProcessBurst(*table, port_index, pkts.data(), n);
     }
-    if (table->tcp_timeout_ms != 0) {
-      stats_.counters.flows_expired +=
-          flows_.Sweep(now_ms_, setup_.sweep_budget, table->tcp_timeout_ms, table->udp_timeout_ms);
-    }
+    Age(*table);
   }
   DrainInjected();
   if (now_tsc_ - last_flush_tsc_ >= drain_tsc_) FlushTx();
