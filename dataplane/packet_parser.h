@@ -27,22 +27,38 @@ enum class PacketKind : uint8_t {
   kDrop,  // see ParsedPacket::drop
   kArp,
   kIpv4,
+  kIpv6,
 };
 
 struct ParsedPacket {
   PacketKind kind = PacketKind::kDrop;
   DropReason drop = DropReason::kTruncatedEthernet;
-  bool is_fragment = false;  // IPv4 MF set or offset != 0: no L4 header was parsed
-  uint8_t ip_proto = 0;
+  // IPv4: MF set or offset != 0. IPv6: a Fragment header is present.
+  bool is_fragment = false;
+  // A fragment with a non-zero offset: it carries no L4 header, ports are 0. A first
+  // fragment (is_fragment && !later_fragment) has its L4 header parsed like any packet.
+  bool later_fragment = false;
+  uint8_t ip_proto = 0;   // IPv4 protocol; IPv6: the next header after extension headers
+  uint8_t icmp_type = 0;  // ICMP or ICMPv6
+  uint8_t icmp_code = 0;
   uint16_t l3_offset = 0;  // first byte after Ethernet (and 802.1Q)
-  uint16_t l4_offset = 0;
-  uint16_t l3_length = 0;  // IPv4 total length
-  uint32_t src_ip = 0;     // network byte order, as on the wire
-  uint32_t dst_ip = 0;
-  uint16_t src_port = 0;  // network byte order; 0 for ICMP
+  uint16_t l4_offset = 0;  // IPv6: after the extension headers
+  uint16_t l3_length = 0;  // IPv4 total length; IPv6: 40 + payload length
+  uint16_t frag_header_offset = 0;  // IPv6 fragments: offset of the Fragment header
+  uint32_t frag_id = 0;             // fragments: IPv4 identification or IPv6 identification
+  uint32_t src_ip = 0;              // IPv4 only, network byte order, as on the wire
+  uint32_t dst_ip = 0;              // (IPv6 addresses: Ipv6Src/Ipv6Dst below)
+  uint16_t src_port = 0;  // network byte order; 0 for ICMP and later fragments
   uint16_t dst_port = 0;
-  uint8_t icmp_type = 0;
 };
+
+// The IPv6 source and destination of a kIpv6 packet, in the frame.
+inline const uint8_t* Ipv6Src(const uint8_t* frame, const ParsedPacket& p) {
+  return frame + p.l3_offset + 8;
+}
+inline const uint8_t* Ipv6Dst(const uint8_t* frame, const ParsedPacket& p) {
+  return frame + p.l3_offset + 24;
+}
 
 namespace internal {
 
@@ -116,7 +132,11 @@ inline ParsedPacket ParseFrame(const uint8_t* frame, uint32_t frame_len) {
   p.l4_offset = static_cast<uint16_t>(offset + header_len);
   if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
     p.is_fragment = true;
-    return p;
+    p.frag_id = LoadBe16(ip + offsetof(rte_ipv4_hdr, packet_id));
+    if ((frag & RTE_IPV4_HDR_OFFSET_MASK) != 0) {
+      p.later_fragment = true;
+      return p;
+    }
   }
 
   const uint32_t payload_len = total_len - header_len;
@@ -134,7 +154,8 @@ inline ParsedPacket ParseFrame(const uint8_t* frame, uint32_t frame_len) {
     }
     case IPPROTO_UDP: {
       if (payload_len < sizeof(rte_udp_hdr)) return Dropped(DropReason::kTruncatedUdp);
-      if (LoadBe16(l4 + offsetof(rte_udp_hdr, dgram_len)) != payload_len) {
+      // A first fragment carries only part of the datagram the length describes.
+      if (!p.is_fragment && LoadBe16(l4 + offsetof(rte_udp_hdr, dgram_len)) != payload_len) {
         return Dropped(DropReason::kBadUdpLength);
       }
       std::memcpy(&p.src_port, l4 + offsetof(rte_udp_hdr, src_port), 2);
@@ -144,6 +165,7 @@ inline ParsedPacket ParseFrame(const uint8_t* frame, uint32_t frame_len) {
     case IPPROTO_ICMP:
       if (payload_len < sizeof(rte_icmp_hdr)) return Dropped(DropReason::kTruncatedIcmp);
       p.icmp_type = l4[offsetof(rte_icmp_hdr, icmp_type)];
+      p.icmp_code = l4[offsetof(rte_icmp_hdr, icmp_code)];
       break;
     default:
       break;  // other protocols: not for a service; the classifier decides
