@@ -9,6 +9,7 @@
 
 #include <rte_ether.h>
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -27,12 +28,18 @@ inline constexpr uint32_t kMaxBackendIds = 65536 + 1;
 
 enum class ForwardingMode : uint8_t { kDr, kTunnel, kNat };
 
+// An IPv6 address as it appears in packets.
+using Ipv6Address = std::array<uint8_t, 16>;
+
 struct PortInfo {
   uint16_t dpdk_port = 0;
   rte_ether_addr mac{};
   uint32_t ipv4 = 0;  // 0: the port has no IPv4 address
   uint32_t ipv4_mask = 0;
   uint16_t mtu = 1500;
+  bool has_ipv6 = false;
+  Ipv6Address ipv6{};
+  uint8_t ipv6_prefix_length = 0;
 };
 
 struct BackendInfo {
@@ -76,6 +83,7 @@ struct ForwardingTable {
   std::vector<ServiceInfo> services;
   absl::flat_hash_map<VipKey, uint32_t> service_by_vip;  // -> index into services
   absl::flat_hash_map<uint32_t, VipAddressInfo> vip_addresses;
+  absl::flat_hash_map<Ipv6Address, VipAddressInfo> vip_addresses6;  // answer_arp: answer ND
   std::vector<BackendInfo> backends;  // index = BackendId; [0] unused
   uint32_t tcp_timeout_ms = 300000;
   uint32_t udp_timeout_ms = 30000;
