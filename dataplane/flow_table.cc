@@ -3,6 +3,9 @@
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
 
+#include <cstddef>
+#include <cstring>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 
@@ -15,11 +18,12 @@ constexpr uint32_t kFlowHashSeed = 0x5eed1ce5;
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const std::string& name,
-                                                             uint32_t capacity, int socket_id) {
+                                                             uint32_t capacity, int socket_id,
+                                                             FlowFamily family) {
   rte_hash_parameters params{};
   params.name = name.c_str();
   params.entries = capacity;
-  params.key_len = sizeof(FlowKeyV4);
+  params.key_len = family == FlowFamily::kIpv4 ? sizeof(FlowKeyV4) : sizeof(FlowKeyV6);
   params.hash_func = rte_hash_crc;
   params.hash_func_init_val = kFlowHashSeed;
   params.socket_id = socket_id;
@@ -35,13 +39,16 @@ absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const std::string& 
   // from the key count the hash reports it can hold.
   const int32_t max_key = rte_hash_max_key_id(hash);
   auto entries = std::make_unique<FlowEntry[]>(static_cast<size_t>(max_key) + 1);
-  return std::unique_ptr<FlowTable>(new FlowTable(hash, capacity, std::move(entries)));
+  return std::unique_ptr<FlowTable>(new FlowTable(hash, capacity, family, std::move(entries)));
 }
 
 FlowTable::~FlowTable() { rte_hash_free(hash_); }
 
 uint32_t FlowTable::Sweep(uint32_t now_ms, uint32_t budget, uint32_t tcp_timeout_ms,
-                          uint32_t udp_timeout_ms) {
+                          uint32_t udp_timeout_ms, ExpiredCallback on_expired, void* context) {
+  const bool v4 = family_ == FlowFamily::kIpv4;
+  const size_t key_len = v4 ? sizeof(FlowKeyV4) : sizeof(FlowKeyV6);
+  const size_t proto_at = v4 ? offsetof(FlowKeyV4, ip_proto) : offsetof(FlowKeyV6, ip_proto);
   uint32_t removed = 0;
   for (uint32_t i = 0; i < budget; ++i) {
     const void* key = nullptr;
@@ -51,10 +58,12 @@ uint32_t FlowTable::Sweep(uint32_t now_ms, uint32_t budget, uint32_t tcp_timeout
       sweep_next_ = 0;
       break;
     }
-    const auto* flow_key = static_cast<const FlowKeyV4*>(key);
-    if (FlowExpired(*flow_key, entries_[pos], now_ms, tcp_timeout_ms, udp_timeout_ms)) {
-      const FlowKeyV4 copy = *flow_key;  // the key's slot is recycled by the delete
-      if (rte_hash_del_key(hash_, &copy) >= 0) ++removed;
+    const uint8_t ip_proto = static_cast<const uint8_t*>(key)[proto_at];
+    if (FlowExpired(ip_proto, entries_[pos], now_ms, tcp_timeout_ms, udp_timeout_ms)) {
+      alignas(8) uint8_t copy[sizeof(FlowKeyV6)];  // the key's slot is recycled by the delete
+      std::memcpy(copy, key, key_len);
+      if (on_expired != nullptr) on_expired(context, copy, entries_[pos]);
+      if (rte_hash_del_key(hash_, copy) >= 0) ++removed;
     }
   }
   return removed;

@@ -103,8 +103,54 @@ TEST_F(FlowTableTest, SweepRemovesIdleEntriesPerProtocolWithinBudget) {
 TEST_F(FlowTableTest, ExpiryComparesAcrossClockWrap) {
   const FlowKeyV4 tcp = Key(1, 6);
   const FlowEntry entry{.backend = 1, .last_seen_ms = 0xfffffff0u};
-  EXPECT_FALSE(FlowExpired(tcp, entry, 0x10u, 1000, 1000));  // 32 ms later, across the wrap
-  EXPECT_TRUE(FlowExpired(tcp, entry, 0x400u, 1000, 1000));  // 1040 ms later
+  EXPECT_FALSE(
+      FlowExpired(tcp.ip_proto, entry, 0x10u, 1000, 1000));  // 32 ms later, across the wrap
+  EXPECT_TRUE(FlowExpired(tcp.ip_proto, entry, 0x400u, 1000, 1000));  // 1040 ms later
+}
+
+TEST_F(FlowTableTest, Ipv6TableSweepsByProtocolAndReportsExpiredKeys) {
+  absl::StatusOr<std::unique_ptr<FlowTable>> created =
+      FlowTable::Create("ft_v6", 1024, 0, FlowFamily::kIpv6);
+  ASSERT_TRUE(created.ok()) << created.status();
+  FlowTable& table = **created;
+  ASSERT_EQ(table.family(), FlowFamily::kIpv6);
+  auto key6 = [](uint32_t n, uint8_t proto) {
+    FlowKeyV6 k{};
+    k.src_ip[0] = 0x20;
+    k.src_ip[1] = 0x01;
+    k.src_ip[15] = static_cast<uint8_t>(n);
+    k.src_ip[14] = static_cast<uint8_t>(n >> 8);
+    k.dst_ip[0] = 0x20;
+    k.dst_ip[15] = 1;
+    k.src_port = htons(static_cast<uint16_t>(1024 + n));
+    k.dst_port = htons(80);
+    k.ip_proto = proto;
+    return k;
+  };
+  // 100 TCP and 100 UDP flows, all last seen at t=0; at t=6000 only UDP (5 s) expires.
+  for (uint32_t i = 0; i < 200; ++i) {
+    const FlowKeyV6 k = key6(i, i < 100 ? 6 : 17);
+    const int32_t pos = table.Insert(k, table.Hash(k));
+    ASSERT_NE(pos, FlowTable::kMiss);
+    table.entry(pos) = FlowEntry{.backend = i + 1, .last_seen_ms = 0};
+    ASSERT_EQ(table.Lookup(&k, table.Hash(k)), pos);
+  }
+  std::vector<uint32_t> seen;
+  auto record = [](void* context, const void* key, const FlowEntry& entry) {
+    const auto* k = static_cast<const FlowKeyV6*>(key);
+    EXPECT_EQ(k->ip_proto, 17);
+    EXPECT_EQ(entry.backend, 1u + (k->src_ip[14] << 8 | k->src_ip[15]));
+    static_cast<std::vector<uint32_t>*>(context)->push_back(entry.backend);
+  };
+  uint32_t removed = 0;
+  for (int calls = 0; calls < 10; ++calls) {
+    removed += table.Sweep(6000, 64, 20000, 5000, record, &seen);
+  }
+  EXPECT_EQ(removed, 100u);
+  EXPECT_EQ(seen.size(), 100u);
+  EXPECT_EQ(table.size(), 100u);
+  const FlowKeyV6 udp = key6(150, 17);
+  EXPECT_EQ(table.Lookup(&udp, table.Hash(udp)), FlowTable::kMiss);
 }
 
 TEST_F(FlowTableTest, FlowHashIsPinned) {
