@@ -5,8 +5,9 @@
 //
 // Accounting identity, per worker, once its TX buffers are flushed:
 //   rx_packets + injected_packets == tx_packets + sum(drops) + slow_path_packets
-// where injected packets are the control thread's (ARP requests and replies, packets
-// released after ARP resolution) handed to worker 0 for transmission.
+// where injected packets are the control thread's (ARP requests and replies, Neighbor
+// Solicitations and Advertisements, packets released after resolution) handed to
+// worker 0 for transmission.
 #ifndef SLUICE_DATAPLANE_COUNTERS_H_
 #define SLUICE_DATAPLANE_COUNTERS_H_
 
@@ -46,8 +47,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
   // Control thread (slow path) only.
   uint64_t arp_requests_sent = 0;
   uint64_t arp_replies_sent = 0;
-  uint64_t arp_learned = 0;    // neighbour entries resolved or refreshed by ARP
-  uint64_t held_released = 0;  // packets sent after their next hop was resolved
+  uint64_t arp_learned = 0;             // neighbour entries resolved or refreshed by ARP
+  uint64_t nd_solicitations_sent = 0;   // IPv6 next hops asked for (NS)
+  uint64_t nd_advertisements_sent = 0;  // NS for a port address or VIP answered (NA)
+  uint64_t nd_learned = 0;              // neighbour entries resolved or refreshed by ND
+  uint64_t held_released = 0;           // packets sent after their next hop was resolved
   uint64_t iterations = 0;
   uint64_t idle_sleeps = 0;
   std::array<uint64_t, kDropReasonCount> drops{};

@@ -15,7 +15,7 @@ namespace sluice::dataplane {
   X(kTruncatedEthernet, "truncated_ethernet", "frame shorter than its Ethernet/802.1Q header") \
   X(kOtherHost, "other_host", "unicast frame for another MAC address")                         \
   X(kUnsupportedEthertype, "unsupported_ethertype",                                            \
-    "neither IPv4 nor ARP (IPv6 and QinQ are not handled yet)")                                \
+    "neither IPv4, IPv6 nor ARP (QinQ is not handled)")                                        \
   X(kTruncatedIpv4, "truncated_ipv4", "frame too short for an IPv4 header")                    \
   X(kBadIpv4Version, "ipv4_bad_version", "IPv4 ethertype but version field is not 4")          \
   X(kBadIpv4HeaderLength, "ipv4_bad_header_length", "IPv4 IHL below 5 or beyond the frame")    \
@@ -38,7 +38,16 @@ namespace sluice::dataplane {
   X(kTxFull, "tx_full", "the NIC's TX queue refused the packet")                               \
   X(kNeighborFailed, "neighbor_failed", "the next hop's MAC could not be resolved by ARP")     \
   X(kNeighborHoldFull, "neighbor_hold_full", "too many packets waiting for one ARP answer")    \
-  X(kNoMbuf, "no_mbuf", "no packet buffer for a reply the LB generates")
+  X(kNoMbuf, "no_mbuf", "no packet buffer for a reply the LB generates")                       \
+  X(kTruncatedIpv6, "truncated_ipv6", "frame too short for an IPv6 header")                    \
+  X(kBadIpv6Version, "ipv6_bad_version", "IPv6 ethertype but version field is not 6")          \
+  X(kBadIpv6PayloadLength, "ipv6_bad_payload_length", "IPv6 payload length beyond the frame")  \
+  X(kBadIpv6ExtensionHeader, "ipv6_bad_extension_header",                                      \
+    "IPv6 extension header beyond the payload, more than 8, Hop-by-Hop not first, a second "   \
+    "Fragment header, or a Routing header with segments left")                                 \
+  X(kMalformedNd, "nd_malformed", "Neighbor Discovery message failing RFC 4861 validation")    \
+  X(kNdNotForUs, "nd_not_for_us",                                                              \
+    "Neighbor Solicitation for an address Sluice does not answer, or ND other than NS/NA")
 
 enum class DropReason : uint8_t {
 #define SLUICE_DROP_ENUM(name, label, help) name,

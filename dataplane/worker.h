@@ -24,9 +24,11 @@ namespace sluice::dataplane {
 inline constexpr uint16_t kBurstSize = 32;
 
 // What the slow path needs to know about a packet a worker hands over, stored in the
-// mbuf: `port` is the port index (ingress for ARP, egress for a packet awaiting its next
-// hop's MAC) and hash.usr is 0 for ARP or the neighbour index + 1.
-inline constexpr uint32_t kSlowPathArp = 0;
+// mbuf: `port` is the port index (ingress for ARP and Neighbor Discovery, egress for a
+// packet awaiting its next hop's MAC) and hash.usr is 0 for ARP or ND (the slow path
+// tells them apart by parsing) or the neighbour index + 1.
+inline constexpr uint32_t kSlowPathNeighborDiscovery = 0;
+inline constexpr uint32_t kSlowPathArp = kSlowPathNeighborDiscovery;
 
 struct WorkerSetup {
   uint32_t index = 0;                // RCU reader id; also the RX/TX queue id on each port

@@ -142,12 +142,13 @@ absl::Status Appliance::Start() {
     if (n.address.family != config::IpFamily::kV4) continue;  // ND arrives with IPv6
     rte_ether_addr mac;
     std::memcpy(mac.addr_bytes, n.mac.bytes.data(), RTE_ETHER_ADDR_LEN);
-    neighbor_cache_->AddStatic(ToNetworkIpv4(n.address), port_index_of(n.port, n.address), mac);
+    neighbor_cache_->AddStatic(dp::NeighborAddress::V4(ToNetworkIpv4(n.address)),
+                               port_index_of(n.port, n.address), mac);
   }
 
   absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> table =
       BuildForwardingTable(config_, ports_, [this](uint32_t ip, uint16_t port_index) {
-        return neighbor_cache_->Resolve(ip, port_index);
+        return neighbor_cache_->Resolve(dp::NeighborAddress::V4(ip), port_index);
       });
   if (!table.ok()) return table.status();
   const uint64_t generation = publisher_->Publish(std::move(*table));

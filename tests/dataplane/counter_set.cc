@@ -28,6 +28,9 @@ void AddLcore(const dp::LcoreCounters& c, const std::string& prefix, CounterValu
       {"arp_requests_sent", c.arp_requests_sent},
       {"arp_replies_sent", c.arp_replies_sent},
       {"arp_learned", c.arp_learned},
+      {"nd_solicitations_sent", c.nd_solicitations_sent},
+      {"nd_advertisements_sent", c.nd_advertisements_sent},
+      {"nd_learned", c.nd_learned},
       {"held_released", c.held_released},
   };
   for (const auto& [name, value] : fields) out[prefix + name] = value;

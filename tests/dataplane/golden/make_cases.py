@@ -857,9 +857,9 @@ def malformed_cases():
         raw_ip_frame(ipv4(CLIENT, DNS_VIP, 17, udp(CLIENT, DNS_VIP, 5353, 53, bytes(12),
                                                      length=10)), "udp length 10 of 20"),
         "udp_bad_length")
-    add("malformed_unsupported_ethertype", "An IPv6 frame (ethertype 0x86dd) is not handled.",
-        raw_ip_frame(bytes([0x60, 0, 0, 0, 0, 20, 6, 64]) + bytes(32) + seg, "ipv6 tcp",
-                     eth_type=0x86DD), "unsupported_ethertype")
+    add("malformed_unsupported_ethertype", "An 802.1ad (QinQ) frame (ethertype 0x88a8) is not "
+        "handled.", raw_ip_frame(bytes([0x00, 0x05, 0x08, 0x00]) + ipv4(CLIENT, WEB_VIP, 6, seg),
+                                 "qinq outer tag 5", eth_type=0x88A8), "unsupported_ethertype")
     add("malformed_icmp_truncated", "ICMP to the port address with 4 bytes of payload.",
         raw_ip_frame(ipv4(CLIENT, P0_IP, 1, icmp(8, 0, 1, 1, b"")[:4]), "4 bytes of ICMP"),
         "truncated_icmp")
