@@ -99,10 +99,10 @@ for mode in ipip ip6ip6 ip4ip6; do
   esac
   if [ "$mode" = ip6ip6 ]; then
     vip=$TOPO_VIP6 client=$TOPO_CLIENT_IP6 len=128 peer_re="\[$(e2e_re "$client")\]"
-    local_re="\[$(e2e_re "$vip")\]:80"
+    local_re="\[$(e2e_re "$vip")\]:80" shown="[$vip]:80"
   else
     vip=$TOPO_VIP client=$TOPO_CLIENT_IP len=32 peer_re=$(e2e_re "$client")
-    local_re="$(e2e_re "$vip"):80"
+    local_re="$(e2e_re "$vip"):80" shown="$vip:80"
   fi
   counter=$mode
   before=$(count "$counter")
@@ -118,7 +118,7 @@ for mode in ipip ip6ip6 ip4ip6; do
     { stop_encap; die "$mode: cannot route $vip into enc0: $(cat "$tmp/encap-$mode.log")"; }
   e2e_whoami "$(e2e_url "$vip" /whoami)" \
     "^backend=b1 local=$local_re peer=$peer_re:[0-9]+$" \
-    "$mode: /whoami shows local $vip:80 and peer $client"
+    "$mode: /whoami shows local $shown and peer $client"
   e2e_download "$(e2e_url "$vip" '/slow?seconds=0')" 10
   out=$(client_py 20 post "$(e2e_url "$vip" /upload)" --bytes 1048576 --timeout 10 2>&1)
   echo "  $out"

@@ -32,6 +32,7 @@ e2e_init gateway_test sgw- gateway "$@"
 # it sent to / received from the backends' subnet (eth1).
 gw_counters() {
   local fwd tx rx
+  # shellcheck disable=SC2016  # (awk program)
   fwd=$(in_node gw awk '$1 == "Ip:" && !h {for (i = 2; i <= NF; i++) k[i] = $i; h = 1; next}
                         $1 == "Ip:" {for (i = 2; i <= NF; i++) if (k[i] == "ForwDatagrams") print $i}' \
     /proc/net/snmp)

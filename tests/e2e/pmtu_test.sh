@@ -27,6 +27,7 @@ e2e_init pmtu_test spmtu- pmtu "$@"
 
 # icmp_unreach: the client's ICMP InDestUnreachs (IPv4).
 icmp_unreach() {
+  # shellcheck disable=SC2016  # (awk program)
   in_client awk '$1 == "Icmp:" && !h {for (i = 2; i <= NF; i++) k[i] = $i; h = 1; next}
                  $1 == "Icmp:" {for (i = 2; i <= NF; i++) if (k[i] == "InDestUnreachs") print $i}' \
     /proc/net/snmp

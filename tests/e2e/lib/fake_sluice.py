@@ -32,7 +32,6 @@ and backends). Its YAML reader knows only the shapes those files use. What it do
 """
 
 import ipaddress
-import os
 import select
 import signal
 import socket

@@ -45,7 +45,11 @@ client_py() { in_client timeout "$1" "$TOPO_PYTHON" "$E2E_LIB_DIR/client.py" "${
 # A URL for an address: IPv6 in brackets.
 e2e_url() { if [[ $1 == *:* ]]; then echo "http://[$1]${2:-}"; else echo "http://$1${2:-}"; fi; }
 # An address as a regular expression (dots and brackets escaped).
-e2e_re() { sed 's/[].[]/\\&/g' <<<"$1"; }
+e2e_re() {
+  local s=${1//./\\.}
+  s=${s//[/\\[}
+  echo "${s//]/\\]}"
+}
 
 # Prints a log, shortened to its first 60 and last 140 lines.
 show_log() {
@@ -156,7 +160,7 @@ e2e_init() {
     fi
     sluice=$(realpath "$sluice")
   fi
-  # shellcheck source=topology.sh
+  # shellcheck disable=SC1091  # (lib/topology.sh, checked on its own)
   source "$E2E_LIB_DIR/topology.sh"
   topo_check_prefix "$prefix" || exit 1
   topo_plan "$plan" || exit 1
