@@ -362,13 +362,15 @@ e2e_stop_and_account() {
   if grep -q 'sluice: stopped' "$tmp/sluice.log"; then pass "log says 'sluice: stopped'"; else
     fail "no 'sluice: stopped' in the log"
   fi
-  summary=$(grep -o 'workers: rx [0-9]*, injected [0-9]*, tx [0-9]*, slow path [0-9]*, dropped [0-9]*' \
+  summary=$(grep -o 'workers: rx [0-9]*, injected [0-9]*, tx [0-9]*, slow path [0-9]*, dropped [0-9]*, generated [0-9]*' \
     "$tmp/sluice.log")
   echo "  $summary"
-  read -r rx injected tx slow dropped < <(tr -cs '0-9' ' ' <<<"$summary")
-  if [ -n "${dropped:-}" ] && [ $((rx + injected)) -eq $((tx + slow + dropped)) ] &&
+  grep -o 'drops: .*' "$tmp/sluice.log" | head -1 | sed 's/^/  workers /'
+  local generated
+  read -r rx injected tx slow dropped generated < <(tr -cs '0-9' ' ' <<<"$summary")
+  if [ -n "${generated:-}" ] && [ $((rx + injected + generated)) -eq $((tx + slow + dropped)) ] &&
     [ "$rx" -ge "$min_rx" ]; then
-    pass "accounting: rx $rx + injected $injected == tx $tx + slow path $slow + dropped $dropped"
+    pass "accounting: rx $rx + injected $injected + generated $generated == tx $tx + slow path $slow + dropped $dropped"
   else
     fail "accounting identity does not hold (or rx < $min_rx): '$summary'"
   fi
