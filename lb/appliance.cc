@@ -221,8 +221,12 @@ void Appliance::StopWorkers() {
 
 void Appliance::LogSummary() const {
   dp::LcoreCounters total;
-  for (const auto& s : worker_stats_) {
-    const dp::LcoreCounters& c = s->counters;
+  for (size_t w = 0; w < worker_stats_.size(); ++w) {
+    const dp::LcoreCounters& c = worker_stats_[w]->counters;
+    if (worker_stats_.size() > 1) {
+      Log(absl::StrFormat("worker %u: rx %u, tx %u, new flows %u, nat replies %u", w,
+                          c.rx_packets, c.tx_packets, c.new_flows, c.nat_reply_packets));
+    }
     total.rx_packets += c.rx_packets;
     total.tx_packets += c.tx_packets;
     total.injected_packets += c.injected_packets;

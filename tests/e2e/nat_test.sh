@@ -34,11 +34,14 @@ pass "backends listen on 8080 only and route the client via $TOPO_LB_IP"
 cat >"$cfg" <<YAML
 # Written by tests/e2e/nat_test.sh
 dataplane:
-  workers: 1
-  eal: [$(e2e_eal_list)]
+  # Two workers (sharing a CPU: this machine has two): af_packet's fanout spreads the
+  # client's packets and the backends' replies independently, so many replies arrive on
+  # the worker that did not create their NAT session (docs/forwarding.md).
+  workers: 2
+  eal: [$(e2e_eal_list), "--lcores=0@0,1@1,2@1"]
   ports:
     - name: p0
-      device: "net_af_packet0,iface=lb0"
+      device: "net_af_packet0,iface=lb0,qpairs=2"
       address: $TOPO_LB_IP/$TOPO_PREFIXLEN
       mtu: 1500
   flow_table: { capacity: 65536, tcp_timeout: 300s, udp_timeout: 30s }
@@ -82,4 +85,22 @@ e2e_download "http://$TOPO_VIP/slow?seconds=1" 15
 
 step "5. SIGTERM"
 e2e_stop_and_account 300
+
+step "both workers created NAT sessions and translated replies"
+# Each connection's request and reply are hashed to a worker independently, so with both
+# workers busy on both directions, ~half the replies (1 - 2^-300 certain: at least one)
+# were translated by the worker that did not create their session.
+busy=0
+for w in 0 1; do
+  line=$(grep -o "worker $w: rx [0-9]*, tx [0-9]*, new flows [0-9]*, nat replies [0-9]*" \
+    "$tmp/sluice.log")
+  echo "  $line"
+  read -r _ _ _ flows replies < <(tr -cs '0-9' ' ' <<<"$line")
+  if [ "${flows:-0}" -gt 0 ] && [ "${replies:-0}" -gt 0 ]; then busy=$((busy + 1)); fi
+done
+if [ "$busy" -eq 2 ]; then
+  pass "both workers created sessions and translated replies: replies crossed workers"
+else
+  fail "a worker created no NAT flow or translated no reply: cross-worker replies untested"
+fi
 exit 0
