@@ -256,6 +256,8 @@ PINS = {
     ("nat", "nweb", "10.1.0.7", 48201): "10.0.1.12",
     ("tunnel", "t46", "10.1.0.7", 47200): "fd00::31",
     ("tunnel", "t46", "10.1.0.7", 47601): "fd00::32",
+    ("tunnel", "t46", "10.1.0.7", 47610): "fd00::31",
+    ("tunnel", "t46", "10.1.0.7", 47620): "fd00::32",
     ("tunnel", "t6", "2001:db8:1::7", 47100): "fd00::41",
     ("tunnel", "t6", "2001:db8:1::7", 47110): "fd00::42",
     ("tunnel", "t6", "2001:db8:1::7", 47500): "fd00::41",
@@ -1957,7 +1959,8 @@ def tunnel_cases():
     return [case_tunnel_tcp(), case_tunnel_udp(), case_tunnel_ipv6_in_ipv6(),
             case_tunnel_ipv4_in_ipv6(), case_tunnel_vlan(), case_tunnel_padded(),
             case_tunnel_too_big_ipv4(), case_tunnel_too_big_ipv6(),
-            case_tunnel_too_big_by_family(), case_tunnel_fragmented()]
+            case_tunnel_too_big_by_family(), case_tunnel_fragmented(),
+            case_tunnel_ipv4_in_ipv6_fragmented(), case_forward_vlan_full_mtu()]
 
 
 # NAT ---------------------------------------------------------------------------------------
@@ -2496,6 +2499,16 @@ def icmp_error_cases():
         "bytes of TCP: at least 8 are needed.",
         icmp_error_to_vip(server_answer(WEB_VIP, CLIENT, 80, 42012), quote_len=24),
         "icmp_unhandled"))
+    quoted = ipv6(WEB6_VIP, CLIENT6, 60, ext_header(TCP, PADN4) +
+                  tcp(WEB6_VIP, CLIENT6, 80, 47812, "SA", seq=5000, ack=1001), hop_limit=61)
+    c = Case("icmp_error_ipv6_quote_extension_header", IPV6,
+             "A packet too big to an IPv6 VIP whose quoted packet has a Destination Options "
+             "header before TCP: the quote's next header must be TCP or UDP directly, so it is "
+             "not handled.")
+    error = icmp6_error_to_vip(quoted, mtu=1400)
+    c.step([("p0", error, "drop:icmp_unhandled")])
+    count_worker_drop(c, error, "icmp_unhandled")
+    cases.append(c)
     return cases
 
 
@@ -2548,20 +2561,59 @@ def case_fragment_unknown():
 
 def case_fragments_tunnel():
     c = Case("fragments_tunnel", TUNNEL,
-             "Tunnel mode: both fragments of a datagram to the VIP are encapsulated to the "
+             "Tunnel mode: both fragments of a UDP datagram to the VIP are encapsulated to the "
              "backend the first one picked, each outer header copying its fragment's "
-             "identification (DF clear).", uses_pins=True)
+             "identification (DF clear). Both fragments of a TCP datagram to an IPv4 VIP with "
+             "IPv6 backends go in IPv6 with the same flow label, the first fragment's flow hash "
+             "(the later one has no ports to hash).", uses_pins=True)
     ip = udp_ip(CLIENT, DNS_VIP, 5501, 53, payload=bytes(range(64)), df=False, ident=0x3333)
+    ip46 = tcp_ip(CLIENT, "10.0.100.3", 47610, 80, "PA", payload=bytes(range(40)), seq=1001,
+                  ack=5001, df=False, ident=0x3334, tos=0x10)
     first, later = fragment_frames(ip, 48)
-    outs = []
-    for i, f in enumerate((first, later)):
-        out = mode_out(TUNNEL, "tdns", "10.0.0.21", f, 0)
-        outs.append(out)
-        if i == 0:
-            count_flow(c, "tdns", "10.0.0.21", f, [out[1]], True)
-        else:
-            count_later_fragment(c, "tdns", "10.0.0.21", f, [out[1]])
-    c.step([("p0", first, "forward"), ("p0", later, "forward")], outs)
+    first46, later46 = fragment_frames(ip46, 32)
+    backend46 = pinned(TUNNEL, "t46", CLIENT, 47610)
+    hash46 = flow_hash(CLIENT, "10.0.100.3", 47610, 80, TCP)
+    inputs, outs = [], []
+    for svc, backend, hash_value, (f1, f2) in (("tdns", "10.0.0.21", 0, (first, later)),
+                                               ("t46", backend46, hash46, (first46, later46))):
+        out1 = mode_out(TUNNEL, svc, backend, f1, hash_value)
+        out2 = mode_out(TUNNEL, svc, backend, f2, hash_value)
+        count_flow(c, svc, backend, f1, [out1[1]], True)
+        count_later_fragment(c, svc, backend, f2, [out2[1]])
+        inputs += [("p0", f1, "forward"), ("p0", f2, "forward")]
+        outs += [out1, out2]
+    c.step(inputs, outs)
+    c.count(flow_entries=2)
+    return c
+
+
+def case_tunnel_ipv4_in_ipv6_fragmented():
+    c = Case("tunnel_ipv4_in_ipv6_fragments", TUNNEL,
+             "IPv4 in IPv6, a 1500-byte IPv4 packet without DF: fragmented for 1500 - 40 = 1460 "
+             "(1440 + 40 bytes of payload), each piece in its own outer IPv6 header with the "
+             "flow's flow label; generated_packets 1.", uses_pins=True)
+    big = tcp_packet(47620, "PA", dst="10.0.100.3", payload=BIG_PAYLOAD, seq=1001, ack=5001,
+                     df=False, ident=0x6666)
+    backend = pinned(TUNNEL, "t46", CLIENT, 47620)
+    _, ip, _ = split_frame(big.data)
+    pieces = fragment_ipv4(ip, 1460)
+    assert [len(p) for p in pieces] == [1460, 60]
+    h = flow_hash(CLIENT, "10.0.100.3", 47620, 80, TCP)
+    outs = [mode_out(TUNNEL, "t46", backend, big, h, ip=p) for p in pieces]
+    c.step([("p0", big, "forward")], outs)
+    count_flow(c, "t46", backend, big, [o[1] for o in outs], True)
+    c.count(generated_packets=1, flow_entries=1)
+    return c
+
+
+def case_forward_vlan_full_mtu():
+    c = Case("forward_vlan_full_mtu", BASIC,
+             "A VLAN-tagged 1500-byte IPv4 packet with DF (a 1518-byte frame) on a 1500-byte "
+             "port: the MTU counts the IP packet, not the Ethernet and 802.1Q headers, so it "
+             "is forwarded (DR) and not answered as too big.", uses_pins=True)
+    big = tcp_packet(42000, "PA", payload=BIG_PAYLOAD, seq=1001, ack=5001, vlan=7)
+    assert len(big.data) == 1518
+    c.step([("p0", big, "forward")], [forward_one(c, "web", big)])
     c.count(flow_entries=1)
     return c
 
