@@ -237,16 +237,26 @@ class WorkerRig {
     if (worker_ != nullptr) worker_->FlushTx();
     worker_.reset();
     flows_.reset();
+    flows6_.reset();
     absl::StatusOr<std::unique_ptr<FlowTable>> flows =
         FlowTable::Create(absl::StrFormat("bench_flows_%u", g_next_table_id++), capacity_,
                           static_cast<int>(rte_socket_id()));
     if (!flows.ok()) return flows.status();
     flows_ = *std::move(flows);
+    absl::StatusOr<std::unique_ptr<FlowTable>> flows6 =
+        FlowTable::Create(absl::StrFormat("bench_flows6_%u", g_next_table_id++), 1024,
+                          static_cast<int>(rte_socket_id()), FlowFamily::kIpv6);
+    if (!flows6.ok()) return flows6.status();
+    flows6_ = *std::move(flows6);
     WorkerSetup setup;
     setup.index = 0;
     setup.dpdk_ports = {g_env.dpdk_port};
-    worker_ = std::make_unique<Worker>(setup, *publisher_, neighbors_, *flows_, stats_,
-                                       g_env.slow_path, nullptr);
+    worker_ = std::make_unique<Worker>(setup, WorkerContext{.publisher = *publisher_,
+                                                            .neighbors = neighbors_,
+                                                            .flows = *flows_,
+                                                            .flows6 = *flows6_,
+                                                            .stats = stats_,
+                                                            .slow_path = g_env.slow_path});
     return absl::OkStatus();
   }
 
@@ -264,6 +274,7 @@ class WorkerRig {
   NeighborTable neighbors_{kBackends};
   uint32_t capacity_;
   std::unique_ptr<FlowTable> flows_;
+  std::unique_ptr<FlowTable> flows6_;
   std::unique_ptr<Worker> worker_;  // last: destroyed before what it refers to
 };
 

@@ -54,7 +54,8 @@ struct Neighbor {
 };
 
 struct FlowTableConfig {
-  uint32_t capacity = 1048576;
+  uint32_t capacity = 1048576;  // IPv4 flows per worker
+  uint32_t capacity6 = 262144;  // IPv6 flows per worker (keys are 40 bytes, not 16)
   absl::Duration tcp_timeout = absl::Seconds(300);
   absl::Duration udp_timeout = absl::Seconds(30);
 

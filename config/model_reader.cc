@@ -55,6 +55,7 @@ FlowTableConfig ReadFlowTable(ReadContext& ctx, const YAML::Node& node, const st
   FlowTableConfig flow_table;
   MapReader r(ctx, node, path);
   r.Optional("capacity", &flow_table.capacity, IntegerIn(1024, 1u << 27));
+  r.Optional("capacity6", &flow_table.capacity6, IntegerIn(1024, 1u << 27));
   r.Optional("tcp_timeout", &flow_table.tcp_timeout, DurationIn(absl::Seconds(1), absl::Hours(24)));
   r.Optional("udp_timeout", &flow_table.udp_timeout, DurationIn(absl::Seconds(1), absl::Hours(24)));
   r.Finish();

@@ -10,6 +10,9 @@
 namespace sluice::config {
 namespace {
 
+// dataplane/nat_sessions.h packs the port index of a NAT session in 3 bits.
+constexpr size_t kMaxNatPorts = 8;
+
 bool IsPrime(uint32_t n) {
   if (n < 2) return false;
   for (uint32_t d = 2; d * d <= n; ++d) {
@@ -211,6 +214,13 @@ class Validator {
         }
       }
       if (Readable({path + ".vip"})) CheckVip(path + ".vip", svc.vip);
+      // A NAT session records the client-side port in 3 bits (docs/forwarding.md).
+      if (svc.forwarding == Forwarding::kNat && config_.dataplane.ports.size() > kMaxNatPorts &&
+          Readable({path + ".forwarding", "dataplane.ports"})) {
+        Error(path + ".forwarding",
+              absl::StrFormat("nat services need at most %d ports; this config has %d",
+                              kMaxNatPorts, config_.dataplane.ports.size()));
+      }
       CheckTableSize(path, svc);
       CheckHealthCheck(path + ".health_check", svc.health_check);
       if (Readable({path + ".vip", path + ".forwarding", path + ".port"})) {
@@ -290,6 +300,12 @@ class Validator {
                   svc.vip.is_v4() ? " (only tunnel mode carries IPv4 to IPv6 backends)" : ""));
         return;
       }
+    }
+    if (svc.forwarding == Forwarding::kNat && svc.vip.is_v6()) {
+      Error(apath, absl::StrFormat("nat is IPv4 only (IPv6 services use dr or tunnel; "
+                                   "docs/forwarding.md says why); %s is IPv6",
+                                   svc.vip.ToString()));
+      return;
     }
     if (svc.forwarding != Forwarding::kNat && b.port != svc.port) {
       Error(bpath + ".port",

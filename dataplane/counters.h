@@ -4,9 +4,13 @@
 // 64-bit stores).
 //
 // Accounting identity, per worker, once its TX buffers are flushed:
-//   rx_packets + injected_packets == tx_packets + sum(drops) + slow_path_packets
-// where injected packets are the control thread's (ARP requests and replies, packets
-// released after ARP resolution) handed to worker 0 for transmission.
+//   rx_packets + injected_packets + generated_packets
+//       == tx_packets + sum(drops) + slow_path_packets
+// where injected packets are the control thread's (ARP requests and replies, Neighbor
+// Solicitations and Advertisements, packets released after resolution) handed to
+// worker 0 for transmission, and generated packets are the extra ones fragmentation
+// made (a packet cut in 3 generates 2). A packet answered in its place (echo reply,
+// ICMP too big) counts once, as sent.
 #ifndef SLUICE_DATAPLANE_COUNTERS_H_
 #define SLUICE_DATAPLANE_COUNTERS_H_
 
@@ -36,6 +40,14 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
   uint64_t injected_packets = 0;   // taken from the control thread for TX
   uint64_t forwarded_packets = 0;  // to a backend (before the NIC accepts them)
   uint64_t icmp_echo_replies = 0;
+  uint64_t icmp_too_big_sent = 0;       // frag-needed / packet-too-big to clients
+  uint64_t icmp_errors_suppressed = 0;  // ... that the rate limit held back
+  uint64_t icmp_errors_forwarded = 0;   // ICMP errors about a VIP flow sent to its backend
+  uint64_t nat_reply_packets = 0;       // backend -> client, translated back to the VIP
+  uint64_t nat_reply_bytes = 0;
+  uint64_t nat_sessions_full = 0;    // new NAT flows whose session could not be stored
+  uint64_t fragments_forwarded = 0;  // later fragments that followed their first
+  uint64_t generated_packets = 0;    // extra packets made by fragmentation
   uint64_t new_flows = 0;
   uint64_t flow_hits = 0;
   uint64_t flow_repicks = 0;      // an entry whose backend was gone, or expired
@@ -46,8 +58,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
   // Control thread (slow path) only.
   uint64_t arp_requests_sent = 0;
   uint64_t arp_replies_sent = 0;
-  uint64_t arp_learned = 0;    // neighbour entries resolved or refreshed by ARP
-  uint64_t held_released = 0;  // packets sent after their next hop was resolved
+  uint64_t arp_learned = 0;             // neighbour entries resolved or refreshed by ARP
+  uint64_t nd_solicitations_sent = 0;   // IPv6 next hops asked for (NS)
+  uint64_t nd_advertisements_sent = 0;  // NS for a port address or VIP answered (NA)
+  uint64_t nd_learned = 0;              // neighbour entries resolved or refreshed by ND
+  uint64_t held_released = 0;           // packets sent after their next hop was resolved
   uint64_t iterations = 0;
   uint64_t idle_sleeps = 0;
   std::array<uint64_t, kDropReasonCount> drops{};

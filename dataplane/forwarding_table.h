@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -44,18 +45,25 @@ struct PortInfo {
 
 struct BackendInfo {
   bool present = false;  // false: no backend has this id in this table
+  bool ipv6 = false;     // the backend's family (an IPv4 VIP may tunnel to IPv6)
   ServiceId service = 0;
-  uint32_t address = 0;
+  uint32_t address = 0;  // IPv4 backends
+  Ipv6Address address6{};
   uint16_t port = 0;
   uint16_t egress_port = 0;  // index into ForwardingTable::ports
-  uint32_t neighbor = 0;     // index into the NeighborTable
+  uint32_t neighbor = 0;     // index into the NeighborTable: the backend or its gateway
+  // tunnel mode: the outer source (dataplane.tunnel_source or the egress port's address)
+  uint32_t tunnel_source = 0;
+  Ipv6Address tunnel_source6{};
 };
 
 struct ServiceInfo {
   ServiceId id = 0;
   ForwardingMode mode = ForwardingMode::kDr;
+  bool ipv6 = false;
   uint8_t ip_proto = 0;  // IPPROTO_TCP or IPPROTO_UDP
-  uint32_t vip = 0;
+  uint32_t vip = 0;      // IPv4 services
+  Ipv6Address vip6{};
   uint16_t port = 0;
   // Maglev lookup table (size M, a prime). Empty when no backend takes new flows.
   std::vector<BackendId> maglev;
@@ -73,6 +81,18 @@ struct VipKey {
   }
 };
 
+struct VipKey6 {
+  Ipv6Address address{};
+  uint16_t port = 0;
+  uint8_t ip_proto = 0;
+
+  friend bool operator==(const VipKey6&, const VipKey6&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const VipKey6& k) {
+    return H::combine(std::move(h), k.address, k.port, k.ip_proto);
+  }
+};
+
 struct VipAddressInfo {
   bool answer_arp = false;
 };
@@ -81,12 +101,14 @@ struct ForwardingTable {
   uint64_t generation = 0;
   std::vector<PortInfo> ports;  // index = position in dataplane.ports
   std::vector<ServiceInfo> services;
-  absl::flat_hash_map<VipKey, uint32_t> service_by_vip;  // -> index into services
+  absl::flat_hash_map<VipKey, uint32_t> service_by_vip;    // -> index into services
+  absl::flat_hash_map<VipKey6, uint32_t> service_by_vip6;  // -> index into services
   absl::flat_hash_map<uint32_t, VipAddressInfo> vip_addresses;
   absl::flat_hash_map<Ipv6Address, VipAddressInfo> vip_addresses6;  // answer_arp: answer ND
-  std::vector<BackendInfo> backends;  // index = BackendId; [0] unused
+  std::vector<BackendInfo> backends;                                // index = BackendId; [0] unused
   uint32_t tcp_timeout_ms = 300000;
   uint32_t udp_timeout_ms = 30000;
+  bool has_nat = false;  // some service forwards by NAT: look for replies to translate
 
   const BackendInfo* Backend(BackendId id) const {
     return id < backends.size() && backends[id].present ? &backends[id] : nullptr;
@@ -95,12 +117,35 @@ struct ForwardingTable {
     auto it = service_by_vip.find(VipKey{.address = vip, .port = port, .ip_proto = ip_proto});
     return it == service_by_vip.end() ? nullptr : &services[it->second];
   }
+  const ServiceInfo* FindService6(const uint8_t* vip, uint16_t port, uint8_t ip_proto) const {
+    VipKey6 key{.port = port, .ip_proto = ip_proto};
+    std::memcpy(key.address.data(), vip, key.address.size());
+    auto it = service_by_vip6.find(key);
+    return it == service_by_vip6.end() ? nullptr : &services[it->second];
+  }
+  // Services are numbered 1..N in `services` order.
+  const ServiceInfo* ServiceById(ServiceId id) const {
+    return id >= 1 && id <= services.size() ? &services[id - 1] : nullptr;
+  }
   // Index of the port that owns `address` as its own, or -1.
   int PortWithAddress(uint32_t address) const {
     for (size_t i = 0; i < ports.size(); ++i) {
       if (ports[i].ipv4 != 0 && ports[i].ipv4 == address) return static_cast<int>(i);
     }
     return -1;
+  }
+  int PortWithAddress6(const uint8_t* address) const {
+    for (size_t i = 0; i < ports.size(); ++i) {
+      if (ports[i].has_ipv6 && std::memcmp(ports[i].ipv6.data(), address, 16) == 0) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+  bool IsVip6(const uint8_t* address) const {
+    Ipv6Address a;
+    std::memcpy(a.data(), address, a.size());
+    return vip_addresses6.contains(a);
   }
 };
 

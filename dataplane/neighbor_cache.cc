@@ -1,6 +1,9 @@
+// The neighbour state machine; see neighbor_cache.h. ARP and ND differ only in the
+// request SendRequest builds and the counters it moves.
 #include "dataplane/neighbor_cache.h"
 
 #include "dataplane/arp.h"
+#include "dataplane/ndp.h"
 
 namespace sluice::dataplane {
 
@@ -20,21 +23,22 @@ NeighborCache::~NeighborCache() {
   }
 }
 
-int64_t NeighborCache::Resolve(uint32_t ip, uint16_t port_index) {
-  if (auto it = by_ip_.find(ip); it != by_ip_.end()) return it->second;
+int64_t NeighborCache::Resolve(const NeighborAddress& address, uint16_t port_index) {
+  if (auto it = by_address_.find(address); it != by_address_.end()) return it->second;
   if (entries_.size() >= table_.capacity()) return -1;
   const auto index = static_cast<uint32_t>(entries_.size());
   Entry& e = entries_.emplace_back();
-  e.ip = ip;
+  e.address = address;
   e.port_index = port_index;
   e.held.reserve(options_.hold_packets);
-  by_ip_[ip] = index;
+  by_address_[address] = index;
   table_.SetUnresolved(index);
   return index;
 }
 
-int64_t NeighborCache::AddStatic(uint32_t ip, uint16_t port_index, const rte_ether_addr& mac) {
-  const int64_t index = Resolve(ip, port_index);
+int64_t NeighborCache::AddStatic(const NeighborAddress& address, uint16_t port_index,
+                                 const rte_ether_addr& mac) {
+  const int64_t index = Resolve(address, port_index);
   if (index < 0) return index;
   Entry& e = entries_[index];
   e.state = State::kStatic;
@@ -48,12 +52,20 @@ void NeighborCache::SendRequest(Entry& e, uint64_t now_ms) {
   e.requests_sent += 1;
   e.next_action_ms = now_ms + options_.retry_ms;
   const PortInfo& port = ports_[e.port_index];
-  rte_mbuf* m = BuildArpRequest(pool_, port.mac, port.ipv4, e.ip);
+  rte_mbuf* m = nullptr;
+  if (e.address.ipv6) {
+    // No address to solicit from (and to receive the answer at): config validation
+    // keeps IPv6 next hops on ports with an IPv6 subnet, so this is a wiring bug.
+    if (!port.has_ipv6) return;
+    m = MakeNeighborSolicitation(pool_, port.ipv6, e.address.bytes, port.mac);
+  } else {
+    m = BuildArpRequest(pool_, port.mac, port.ipv4, e.address.ipv4());
+  }
   if (m == nullptr) {
     counters_.drops[static_cast<size_t>(DropReason::kNoMbuf)] += 1;
     return;
   }
-  counters_.arp_requests_sent += 1;
+  (e.address.ipv6 ? counters_.nd_solicitations_sent : counters_.arp_requests_sent) += 1;
   sender_(e.port_index, m);
 }
 
@@ -72,18 +84,21 @@ void NeighborCache::DropHeld(Entry& e, DropReason reason) {
   e.held.clear();
 }
 
-void NeighborCache::Learn(uint32_t ip, const rte_ether_addr& mac, uint64_t now_ms) {
-  auto it = by_ip_.find(ip);
-  if (it == by_ip_.end()) return;
+void NeighborCache::Learn(const NeighborAddress& address, const rte_ether_addr& mac,
+                          uint64_t now_ms, bool override_mac) {
+  auto it = by_address_.find(address);
+  if (it == by_address_.end()) return;
   Entry& e = entries_[it->second];
   if (e.state == State::kStatic) return;  // configuration wins over the wire
+  const bool resolved = e.state == State::kReachable || e.state == State::kRefreshing;
+  if (!override_mac && resolved && !rte_is_same_ether_addr(&e.mac, &mac)) return;
   e.state = State::kReachable;
   e.mac = mac;
   e.resolved_at_ms = now_ms;
   e.next_action_ms = now_ms + options_.reachable_ms;
   e.requests_sent = 0;
   table_.SetResolved(it->second, mac);
-  counters_.arp_learned += 1;
+  (address.ipv6 ? counters_.nd_learned : counters_.arp_learned) += 1;
   Release(e);
 }
 

@@ -1,7 +1,9 @@
-// The control thread's side of neighbour resolution: which next hops exist, their ARP
-// state machine (requests, retries, refresh, failure), static entries, and packets held
-// while a next hop is unresolved. It is the only writer of the NeighborTable the workers
-// read. Timers are driven by Tick(now_ms) so tests control time.
+// The control thread's side of neighbour resolution: which next hops exist, their state
+// machine (requests, retries, refresh, failure), static entries, and packets held while
+// a next hop is unresolved. One state machine for both families: IPv4 next hops are
+// asked for by ARP, IPv6 ones by Neighbor Solicitation (RFC 4861), with the same timers. It is the
+// only writer of the NeighborTable the workers read. Timers are driven by Tick(now_ms) so tests
+// control time.
 #ifndef SLUICE_DATAPLANE_NEIGHBOR_CACHE_H_
 #define SLUICE_DATAPLANE_NEIGHBOR_CACHE_H_
 
@@ -16,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "dataplane/counters.h"
 #include "dataplane/forwarding_table.h"
+#include "dataplane/neighbor_address.h"
 #include "dataplane/neighbor_table.h"
 
 namespace sluice::dataplane {
@@ -40,15 +43,20 @@ class NeighborCache {
   NeighborCache(const NeighborCache&) = delete;
   NeighborCache& operator=(const NeighborCache&) = delete;
 
-  // The index of the entry for `ip` (network byte order) on `port_index`, created if
-  // needed; a new entry is asked for at the next Tick. Returns -1 when the table is full.
-  int64_t Resolve(uint32_t ip, uint16_t port_index);
+  // The index of the entry for `address` on `port_index`, created if needed; a new entry
+  // is asked for at the next Tick. Returns -1 when the table is full. An IPv6 next hop
+  // is solicited from the port's IPv6 address; on a port without one nothing is sent
+  // and the entry fails when its retries run out.
+  int64_t Resolve(const NeighborAddress& address, uint16_t port_index);
   // A static entry: resolved now, never asked for, never expires.
-  int64_t AddStatic(uint32_t ip, uint16_t port_index, const rte_ether_addr& mac);
+  int64_t AddStatic(const NeighborAddress& address, uint16_t port_index, const rte_ether_addr& mac);
 
-  // An ARP packet said `ip` is at `mac`. Only existing entries are updated: random ARP
-  // traffic does not fill the cache.
-  void Learn(uint32_t ip, const rte_ether_addr& mac, uint64_t now_ms);
+  // An ARP packet or a Neighbor Discovery message said `address` is at `mac`. Only
+  // existing entries are updated: random traffic does not fill the cache. An NA without
+  // the Override flag (`override_mac` false) confirms a resolved entry's MAC but does
+  // not replace it with another (RFC 4861 7.2.5); it does resolve an unresolved one.
+  void Learn(const NeighborAddress& address, const rte_ether_addr& mac, uint64_t now_ms,
+             bool override_mac = true);
 
   // A packet for the next hop `index` that a worker could not send yet.
   void Hold(uint32_t index, rte_mbuf* m, uint64_t now_ms);
@@ -61,7 +69,7 @@ class NeighborCache {
 
  private:
   struct Entry {
-    uint32_t ip = 0;
+    NeighborAddress address;
     uint16_t port_index = 0;
     State state = State::kIncomplete;
     rte_ether_addr mac{};
@@ -82,7 +90,7 @@ class NeighborCache {
   LcoreCounters& counters_;
   Sender sender_;
   std::vector<Entry> entries_;  // index = NeighborTable index
-  absl::flat_hash_map<uint32_t, uint32_t> by_ip_;
+  absl::flat_hash_map<NeighborAddress, uint32_t> by_address_;
 };
 
 }  // namespace sluice::dataplane

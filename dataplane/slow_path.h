@@ -1,6 +1,7 @@
-// The control thread's packet work: ARP packets the workers handed over (answer requests
-// for port addresses and VIPs, learn from replies), packets waiting for a next hop's MAC,
-// and the neighbour timers. What it sends goes through the injection ring to worker 0,
+// The control thread's packet work: ARP packets and IPv6 Neighbor Discovery messages the
+// workers handed over (answer requests and solicitations for port addresses and VIPs,
+// learn from what neighbours say), packets waiting for a next hop's MAC, and the
+// neighbour timers. What it sends goes through the injection ring to worker 0,
 // which owns the TX queues (one per worker per port; the control thread has none).
 #ifndef SLUICE_DATAPLANE_SLOW_PATH_H_
 #define SLUICE_DATAPLANE_SLOW_PATH_H_
@@ -12,6 +13,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/neighbor_cache.h"
+#include "dataplane/packet_parser.h"
 #include "dataplane/table_publisher.h"
 
 namespace sluice::dataplane {
@@ -33,7 +35,11 @@ class SlowPath {
   void Send(uint16_t port_index, rte_mbuf* m);
 
  private:
-  void HandleArp(rte_mbuf* m, uint64_t now_ms);
+  // ARP or ND (tag kSlowPathNeighborDiscovery): told apart by parsing.
+  void HandleNeighborPacket(rte_mbuf* m, uint64_t now_ms);
+  void HandleArp(rte_mbuf* m, const ParsedPacket& p, const ForwardingTable& table, uint64_t now_ms);
+  void HandleNd(rte_mbuf* m, const ParsedPacket& p, const ForwardingTable& table, uint64_t now_ms);
+  void Drop(rte_mbuf* m, DropReason reason);
 
   rte_ring* from_workers_;
   rte_ring* to_workers_;

@@ -37,6 +37,10 @@ class TablePublisher {
   void Offline(uint32_t reader) { rte_rcu_qsbr_thread_offline(qsbr_, reader); }
   void Quiescent(uint32_t reader) { rte_rcu_qsbr_quiescent(qsbr_, reader); }
 
+  // The workers' RCU state, for other structures whose memory the workers read without
+  // locks (NatSessionTable reclaims removed sessions through it).
+  rte_rcu_qsbr* qsbr() const { return qsbr_; }
+
  private:
   explicit TablePublisher(rte_rcu_qsbr* qsbr) : qsbr_(qsbr) {}
 

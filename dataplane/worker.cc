@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "dataplane/icmp_echo.h"
 #include "dataplane/packet_parser.h"
@@ -37,20 +38,33 @@ bool IsForUs(const rte_ether_hdr& eth, const rte_ether_addr& port_mac) {
 // a burst of traffic without a syscall.
 constexpr uint32_t kIdleSpinRounds = 64;
 
+// Datagrams in flight whose later fragments a worker can follow (per direction).
+constexpr uint32_t kFragmentSlots = 4096;
+
 }  // namespace
 
-Worker::Worker(const WorkerSetup& setup, TablePublisher& publisher, const NeighborTable& neighbors,
-               FlowTable& flows, LcoreStats& stats, rte_ring* slow_path, rte_ring* inject)
+Worker::Worker(const WorkerSetup& setup, const WorkerContext& context)
     : setup_(setup),
-      publisher_(publisher),
-      neighbors_(neighbors),
-      flows_(flows),
-      stats_(stats),
-      slow_path_(slow_path),
-      inject_(inject),
+      publisher_(context.publisher),
+      neighbors_(context.neighbors),
+      flows_(context.flows),
+      flows6_(context.flows6),
+      nat_sessions_(context.nat_sessions),
+      stats_(context.stats),
+      slow_path_(context.slow_path),
+      inject_(context.inject),
+      pool_(context.pool),
+      fragments_(kFragmentSlots),
+      reply_fragments_(kFragmentSlots),
       tsc_hz_(rte_get_tsc_hz()),
       tsc_per_ms_(std::max<uint64_t>(tsc_hz_ / 1000, 1)),
       drain_tsc_(tsc_hz_ / 1000000 * setup.tx_drain_us) {
+  // rte_meter counts bytes; one "byte" per ICMP error makes it a packet rate limit.
+  rte_meter_srtcm_params icmp_rate{.cir = std::max<uint32_t>(setup_.icmp_errors_per_second, 1),
+                                   .cbs = std::max<uint32_t>(setup_.icmp_error_burst, 1),
+                                   .ebs = 0};
+  rte_meter_srtcm_profile_config(&icmp_profile_, &icmp_rate);
+  rte_meter_srtcm_config(&icmp_meter_, &icmp_profile_);
   for (size_t i = 0; i < setup_.dpdk_ports.size(); ++i) {
     auto* buffer = static_cast<rte_eth_dev_tx_buffer*>(
         rte_zmalloc("sluice_tx_buffer", RTE_ETH_TX_BUFFER_SIZE(kBurstSize), 0));
@@ -129,6 +143,9 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
   std::array<const void*, kBurstSize> key_ptrs;
   std::array<uint32_t, kBurstSize> hashes;
   std::array<uint16_t, kBurstSize> flow_pkt;  // candidate -> index into pkts
+  std::array<uint16_t, kBurstSize> l3_offsets;
+  std::array<uint32_t, kBurstSize> frag_ids;
+  uint32_t first_fragments = 0;  // bit k: candidate k is a first fragment
   uint32_t candidates = 0;
   VipKey last_vip;
   const ServiceInfo* last_service = nullptr;
@@ -155,13 +172,18 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
       pkts[i] = nullptr;
       continue;
     }
-    if (p.kind == PacketKind::kArp) {
-      ToSlowPath(m, port_index, kSlowPathArp);
+    if (p.kind != PacketKind::kIpv4) [[unlikely]] {
+      if (p.kind == PacketKind::kArp) {
+        ToSlowPath(m, port_index, kSlowPathArp);
+      } else {
+        HandleException(table, port_index, m, p);
+      }
       pkts[i] = nullptr;
       continue;
     }
+    // First fragments carry their ports and follow their flow like any packet.
     const bool l4_service =
-        !p.is_fragment && (p.ip_proto == IPPROTO_TCP || p.ip_proto == IPPROTO_UDP);
+        !p.later_fragment && (p.ip_proto == IPPROTO_TCP || p.ip_proto == IPPROTO_UDP);
     const ServiceInfo* svc = nullptr;
     if (l4_service) {
       // Bursts are mostly for one service: remember the last lookup (51 -> 41 ns).
@@ -184,30 +206,24 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
       key_ptrs[candidates] = &key;
       hashes[candidates] = flows_.Hash(key);
       flow_pkt[candidates] = i;
+      if (p.is_fragment) [[unlikely]] {
+        first_fragments |= uint32_t{1} << candidates;
+        frag_ids[candidates] = p.frag_id;
+      }
+      l3_offsets[candidates] = p.l3_offset;
       ++candidates;
+      continue;
+    }
+    if (p.is_fragment || p.ip_proto == IPPROTO_ICMP || table.has_nat) [[unlikely]] {
+      HandleException(table, port_index, m, p);
+      pkts[i] = nullptr;
       continue;
     }
     // Not a service: the LB's own addresses, a VIP on another port/protocol, or nothing.
     const bool to_vip = table.vip_addresses.contains(p.dst_ip);
-    const bool to_port = !to_vip && table.PortWithAddress(p.dst_ip) >= 0;
-    DropReason reason = DropReason::kNotLocal;
-    if (to_vip || to_port) {
-      if (p.is_fragment) {
-        reason = DropReason::kIpv4Fragment;
-      } else if (p.ip_proto == IPPROTO_ICMP) {
-        if (p.icmp_type == RTE_IP_ICMP_ECHO_REQUEST) {
-          MakeEchoReply(m, p, port.mac);
-          c.icmp_echo_replies += 1;
-          Transmit(port_index, m);
-          pkts[i] = nullptr;
-          continue;
-        }
-        reason = DropReason::kIcmpUnhandled;
-      } else {
-        reason = to_vip ? DropReason::kNoService : DropReason::kToLocalAddress;
-      }
-    }
-    Drop(m, reason);
+    Drop(m, to_vip                                 ? DropReason::kNoService
+            : table.PortWithAddress(p.dst_ip) >= 0 ? DropReason::kToLocalAddress
+                                                   : DropReason::kNotLocal);
     pkts[i] = nullptr;
   }
   if (candidates == 0) return;
@@ -270,40 +286,58 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
           entry = &flows_.entry(pos);
           inserted |= uint32_t{1} << k;
         }
+      } else if (svc.mode == ForwardingMode::kNat && entry->backend != id) {
+        EndNatSession(table, entry->backend, keys[k]);  // re-picked: the old session ends
       }
       if (entry != nullptr) entry->backend = id;
       c.new_flows += 1;
     }
     if (entry != nullptr) entry->last_seen_ms = now_ms_;
-
-    const BackendInfo& backend = table.backends[id];
-    const PortInfo& egress = table.ports[backend.egress_port];
-    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-    eth->src_addr = egress.mac;
-    TrafficCounters& sc = stats_.services[svc.id];
-    TrafficCounters& bc = stats_.backends[id];
-    const uint32_t bytes = rte_pktmbuf_pkt_len(m);
-    sc.packets += 1;
-    sc.bytes += bytes;
-    bc.packets += 1;
-    bc.bytes += bytes;
-    if (new_flow) {
-      sc.new_flows += 1;
-      bc.new_flows += 1;
+    if ((first_fragments >> k & 1) != 0) [[unlikely]] {
+      FragmentKey fk{.ipv6 = false, .ip_proto = keys[k].ip_proto, .id = frag_ids[k]};
+      std::memcpy(fk.src.data(), &keys[k].src_ip, 4);
+      std::memcpy(fk.dst.data(), &keys[k].dst_ip, 4);
+      fragments_.Remember(fk, static_cast<uint64_t>(hashes[k]) << 32 | id, now_ms_);
     }
-    switch (neighbors_.Lookup(backend.neighbor, &eth->dst_addr)) {
-      case NeighborTable::State::kResolved:
-        c.forwarded_packets += 1;
-        Transmit(backend.egress_port, m);
-        break;
-      case NeighborTable::State::kUnresolved:
-        ToSlowPath(m, backend.egress_port, backend.neighbor + 1);
-        break;
-      case NeighborTable::State::kFailed:
-        Drop(m, DropReason::kNeighborFailed);
-        break;
-    }
+    CountServiceTraffic(svc, id, rte_pktmbuf_pkt_len(m), new_flow);
+    ForwardToBackend(table, svc, id, port_index, m, l3_offsets[k], Payload::kFlow, hashes[k],
+                     new_flow);
   }
+}
+
+void Worker::CountServiceTraffic(const ServiceInfo& svc, BackendId id, uint32_t bytes,
+                                 bool new_flow) {
+  TrafficCounters& sc = stats_.services[svc.id];
+  TrafficCounters& bc = stats_.backends[id];
+  sc.packets += 1;
+  sc.bytes += bytes;
+  bc.packets += 1;
+  bc.bytes += bytes;
+  if (new_flow) {
+    sc.new_flows += 1;
+    bc.new_flows += 1;
+  }
+}
+
+// A NAT flow that ends takes its reply session with it (the session table is shared
+// and bounded; nothing else removes sessions).
+void Worker::EndNatSession(const ForwardingTable& table, BackendId id, const FlowKeyV4& key) {
+  if (nat_sessions_ == nullptr) return;
+  const BackendInfo* b = table.Backend(id);
+  if (b == nullptr || b->ipv6) return;
+  const ServiceInfo* svc = table.ServiceById(b->service);
+  if (svc == nullptr || svc->mode != ForwardingMode::kNat) return;
+  nat_sessions_->Remove(NatKey{.backend_ip = b->address,
+                               .client_ip = key.src_ip,
+                               .backend_port = b->port,
+                               .client_port = key.src_port,
+                               .ip_proto = key.ip_proto,
+                               .pad = {0, 0, 0}});
+}
+
+void Worker::OnFlowExpired(void* worker, const void* key, const FlowEntry& entry) {
+  auto* self = static_cast<Worker*>(worker);
+  self->EndNatSession(*self->aging_table_, entry.backend, *static_cast<const FlowKeyV4*>(key));
 }
 
 // The sweep is paced by time, not by iterations: examining the whole table four times
@@ -318,8 +352,12 @@ void Worker::Age(const ForwardingTable& table) {
   if (due == 0) return;  // less than one entry's worth of time: let it accumulate
   last_sweep_ms_ = now_ms_;
   const auto budget = static_cast<uint32_t>(std::min<uint64_t>(due, setup_.sweep_budget));
+  aging_table_ = &table;
   stats_.counters.flows_expired +=
-      flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms);
+      flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms,
+                   table.has_nat ? &Worker::OnFlowExpired : nullptr, this);
+  stats_.counters.flows_expired +=
+      flows6_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms);
 }
 
 uint32_t Worker::PollOnce() {
@@ -341,7 +379,7 @@ uint32_t Worker::PollOnce() {
   }
   DrainInjected();
   if (now_tsc_ - last_flush_tsc_ >= drain_tsc_) FlushTx();
-  stats_.counters.flow_entries = flows_.size();
+  stats_.counters.flow_entries = flows_.size() + flows6_.size();
   stats_.counters.iterations += 1;
   return received;
 }

@@ -7,6 +7,8 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_meter.h>
 #include <rte_ring.h>
 
 #include <atomic>
@@ -16,7 +18,10 @@
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/forwarding_table.h"
+#include "dataplane/fragment_table.h"
+#include "dataplane/nat_sessions.h"
 #include "dataplane/neighbor_table.h"
+#include "dataplane/packet_parser.h"
 #include "dataplane/table_publisher.h"
 
 namespace sluice::dataplane {
@@ -24,25 +29,39 @@ namespace sluice::dataplane {
 inline constexpr uint16_t kBurstSize = 32;
 
 // What the slow path needs to know about a packet a worker hands over, stored in the
-// mbuf: `port` is the port index (ingress for ARP, egress for a packet awaiting its next
-// hop's MAC) and hash.usr is 0 for ARP or the neighbour index + 1.
-inline constexpr uint32_t kSlowPathArp = 0;
+// mbuf: `port` is the port index (ingress for ARP and Neighbor Discovery, egress for a
+// packet awaiting its next hop's MAC) and hash.usr is 0 for ARP or ND (the slow path
+// tells them apart by parsing) or the neighbour index + 1.
+inline constexpr uint32_t kSlowPathNeighborDiscovery = 0;
+inline constexpr uint32_t kSlowPathArp = kSlowPathNeighborDiscovery;
 
 struct WorkerSetup {
   uint32_t index = 0;                // RCU reader id; also the RX/TX queue id on each port
   std::vector<uint16_t> dpdk_ports;  // by port index
   bool idle_backoff = true;
   uint32_t idle_sleep_max_us = 200;
-  uint32_t tx_drain_us = 100;   // buffered packets leave at most this late
-  uint32_t sweep_budget = 256;  // flow entries examined per iteration
+  uint32_t tx_drain_us = 100;              // buffered packets leave at most this late
+  uint32_t sweep_budget = 256;             // flow entries examined per iteration
+  uint32_t icmp_errors_per_second = 1000;  // generated ICMP errors (too big), per worker
+  uint32_t icmp_error_burst = 100;
+};
+
+// What a worker uses but does not own.
+struct WorkerContext {
+  TablePublisher& publisher;
+  const NeighborTable& neighbors;
+  FlowTable& flows;                         // IPv4, this worker's own
+  FlowTable& flows6;                        // IPv6, this worker's own
+  NatSessionTable* nat_sessions = nullptr;  // shared by all workers; null: no NAT
+  LcoreStats& stats;
+  rte_ring* slow_path = nullptr;
+  rte_ring* inject = nullptr;   // the control thread's packets; only worker 0 drains it
+  rte_mempool* pool = nullptr;  // for packets the worker creates (ICMP errors, fragments)
 };
 
 class Worker {
  public:
-  // `inject` (may be null) carries the control thread's packets to transmit; only one
-  // worker drains it.
-  Worker(const WorkerSetup& setup, TablePublisher& publisher, const NeighborTable& neighbors,
-         FlowTable& flows, LcoreStats& stats, rte_ring* slow_path, rte_ring* inject);
+  Worker(const WorkerSetup& setup, const WorkerContext& context);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -64,21 +83,66 @@ class Worker {
   LcoreStats& stats() { return stats_; }
 
  private:
+  // How ForwardToBackend treats the packet (what the NAT rewrite may touch).
+  enum class Payload : uint8_t {
+    kFlow,           // a packet with its L4 header
+    kLaterFragment,  // no L4 header: addresses only
+    kIcmpError,      // an ICMP error already translated for the backend
+  };
+
+  // worker.cc
   void Transmit(uint16_t port_index, rte_mbuf* m);
   void ToSlowPath(rte_mbuf* m, uint16_t port_index, uint32_t tag);
   void Drop(rte_mbuf* m, DropReason reason);
   void DrainInjected();
   void UpdateClock();
   void Age(const ForwardingTable& table);
+  static void OnFlowExpired(void* worker, const void* key, const FlowEntry& entry);
+  void EndNatSession(const ForwardingTable& table, BackendId id, const FlowKeyV4& key);
+
+  // worker_forward.cc: one packet of a service's flow to the chosen backend, by the
+  // service's mode; MTU handling (ICMP too big, fragmentation) on the way.
+  void ForwardToBackend(const ForwardingTable& table, const ServiceInfo& svc, BackendId id,
+                        uint16_t ingress_port, rte_mbuf* m, uint16_t l3_offset, Payload payload,
+                        uint32_t flow_hash, bool new_flow);
+  void EmitToBackend(const ForwardingTable& table, const ServiceInfo& svc,
+                     const BackendInfo& backend, rte_mbuf* m, uint16_t l3_offset,
+                     uint32_t flow_hash);
+  void SendTooBig(const ForwardingTable& table, uint16_t ingress_port, rte_mbuf* m,
+                  uint16_t l3_offset, bool ipv6, uint32_t mtu);
+  bool IcmpErrorAllowed();
+
+  // worker_exception.cc: everything that is not an IPv4 TCP/UDP packet for a service.
+  void HandleException(const ForwardingTable& table, uint16_t port_index, rte_mbuf* m,
+                       const ParsedPacket& p);
+  void HandleIpv6(const ForwardingTable& table, uint16_t port_index, rte_mbuf* m,
+                  const ParsedPacket& p);
+  void ForwardFlow6(const ForwardingTable& table, const ServiceInfo& svc, uint16_t port_index,
+                    rte_mbuf* m, const ParsedPacket& p);
+  void HandleIcmpError(const ForwardingTable& table, uint16_t port_index, rte_mbuf* m,
+                       const ParsedPacket& p, bool ipv6);
+  bool HandleNatReply(const ForwardingTable& table, rte_mbuf* m, const ParsedPacket& p);
+  void HandleLaterFragment(const ForwardingTable& table, uint16_t port_index, rte_mbuf* m,
+                           const ParsedPacket& p, bool to_vip);
+  FragmentKey KeyOf(const rte_mbuf* m, const ParsedPacket& p) const;
+  void CountServiceTraffic(const ServiceInfo& svc, BackendId id, uint32_t bytes, bool new_flow);
 
   WorkerSetup setup_;
   TablePublisher& publisher_;
   const NeighborTable& neighbors_;
   FlowTable& flows_;
+  FlowTable& flows6_;
+  NatSessionTable* nat_sessions_;
   LcoreStats& stats_;
   rte_ring* slow_path_;
   rte_ring* inject_;
+  rte_mempool* pool_;
   std::vector<rte_eth_dev_tx_buffer*> tx_buffers_;  // by port index
+  FragmentTable fragments_;        // later fragments of datagrams sent to a backend
+  FragmentTable reply_fragments_;  // later fragments of NAT replies
+  rte_meter_srtcm_profile icmp_profile_{};
+  rte_meter_srtcm icmp_meter_{};
+  const ForwardingTable* aging_table_ = nullptr;  // the table Age() runs under
 
   uint64_t tsc_hz_;
   uint64_t tsc_per_ms_;

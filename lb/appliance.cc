@@ -131,25 +131,32 @@ absl::Status Appliance::Start() {
 
   auto port_index_of = [&](const std::string& name, const config::IpAddress& address) {
     for (size_t i = 0; i < dpc.ports.size(); ++i) {
-      if (!name.empty() ? dpc.ports[i].name == name
-                        : dpc.ports[i].address && dpc.ports[i].address->Contains(address)) {
+      const auto& own = address.is_v4() ? dpc.ports[i].address : dpc.ports[i].address6;
+      if (!name.empty() ? dpc.ports[i].name == name : own && own->Contains(address)) {
         return static_cast<uint16_t>(i);
       }
     }
     return uint16_t{0};
   };
   for (const config::Neighbor& n : dpc.neighbors) {
-    if (n.address.family != config::IpFamily::kV4) continue;  // ND arrives with IPv6
     rte_ether_addr mac;
     std::memcpy(mac.addr_bytes, n.mac.bytes.data(), RTE_ETHER_ADDR_LEN);
-    neighbor_cache_->AddStatic(ToNetworkIpv4(n.address), port_index_of(n.port, n.address), mac);
+    neighbor_cache_->AddStatic(ToNeighborAddress(n.address), port_index_of(n.port, n.address), mac);
   }
 
-  absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> table =
-      BuildForwardingTable(config_, ports_, [this](uint32_t ip, uint16_t port_index) {
-        return neighbor_cache_->Resolve(ip, port_index);
+  absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> table = BuildForwardingTable(
+      config_, ports_, [this](const dp::NeighborAddress& address, uint16_t port_index) {
+        return neighbor_cache_->Resolve(address, port_index);
       });
   if (!table.ok()) return table.status();
+  if ((*table)->has_nat) {
+    // One table for all workers: a reply finds its session whichever worker RSS gives
+    // it to. Sized for every worker's flow table full of NAT flows.
+    absl::StatusOr<std::unique_ptr<dp::NatSessionTable>> sessions = dp::NatSessionTable::Create(
+        "sluice_nat", dpc.flow_table.capacity * workers, publisher_->qsbr(), SOCKET_ID_ANY);
+    if (!sessions.ok()) return sessions.status();
+    nat_sessions_ = std::move(*sessions);
+  }
   const uint64_t generation = publisher_->Publish(std::move(*table));
   const uint32_t workers_n = workers;
 
@@ -164,14 +171,26 @@ absl::Status Appliance::Start() {
         absl::StrFormat("sluice_flows_%u", w), dpc.flow_table.capacity, socket);
     if (!flows.ok()) return flows.status();
     flow_tables_.push_back(std::move(*flows));
+    absl::StatusOr<std::unique_ptr<dp::FlowTable>> flows6 =
+        dp::FlowTable::Create(absl::StrFormat("sluice_flows6_%u", w), dpc.flow_table.capacity6,
+                              socket, dp::FlowFamily::kIpv6);
+    if (!flows6.ok()) return flows6.status();
+    flow_tables_.push_back(std::move(*flows6));
     worker_stats_.push_back(std::make_unique<dp::LcoreStats>());
     workers_.push_back(std::make_unique<dp::Worker>(
         dp::WorkerSetup{.index = w,
                         .dpdk_ports = dpdk_ports,
                         .idle_backoff = dpc.idle_backoff,
                         .idle_sleep_max_us = idle_sleep_us},
-        *publisher_, *neighbor_table_, *flow_tables_.back(), *worker_stats_.back(), slow_path_ring_,
-        w == 0 ? inject_ring_ : nullptr));
+        dp::WorkerContext{.publisher = *publisher_,
+                          .neighbors = *neighbor_table_,
+                          .flows = *flow_tables_[flow_tables_.size() - 2],
+                          .flows6 = *flow_tables_.back(),
+                          .nat_sessions = nat_sessions_.get(),
+                          .stats = *worker_stats_.back(),
+                          .slow_path = slow_path_ring_,
+                          .inject = w == 0 ? inject_ring_ : nullptr,
+                          .pool = pool_}));
   }
   Log(absl::StrFormat("%u port%s up, %u worker%s, %u service%s, table generation %u", ports_.size(),
                       ports_.size() == 1 ? "" : "s", workers_n, workers_n == 1 ? "" : "s",
@@ -202,8 +221,12 @@ void Appliance::StopWorkers() {
 
 void Appliance::LogSummary() const {
   dp::LcoreCounters total;
-  for (const auto& s : worker_stats_) {
-    const dp::LcoreCounters& c = s->counters;
+  for (size_t w = 0; w < worker_stats_.size(); ++w) {
+    const dp::LcoreCounters& c = worker_stats_[w]->counters;
+    if (worker_stats_.size() > 1) {
+      Log(absl::StrFormat("worker %u: rx %u, tx %u, new flows %u, nat replies %u", w,
+                          c.rx_packets, c.tx_packets, c.new_flows, c.nat_reply_packets));
+    }
     total.rx_packets += c.rx_packets;
     total.tx_packets += c.tx_packets;
     total.injected_packets += c.injected_packets;
@@ -211,14 +234,21 @@ void Appliance::LogSummary() const {
     total.new_flows += c.new_flows;
     total.flow_table_full += c.flow_table_full;
     total.icmp_echo_replies += c.icmp_echo_replies;
+    total.generated_packets += c.generated_packets;
+    total.nat_reply_packets += c.nat_reply_packets;
+    total.icmp_too_big_sent += c.icmp_too_big_sent;
+    total.icmp_errors_forwarded += c.icmp_errors_forwarded;
+    total.fragments_forwarded += c.fragments_forwarded;
     for (size_t r = 0; r < dp::kDropReasonCount; ++r) total.drops[r] += c.drops[r];
   }
   Log(absl::StrFormat(
-      "workers: rx %u, injected %u, tx %u, slow path %u, dropped %u; new flows %u (%u without "
-      "an entry), echo replies %u; drops: %s",
+      "workers: rx %u, injected %u, tx %u, slow path %u, dropped %u, generated %u; new flows "
+      "%u (%u without an entry), nat replies %u, echo replies %u, too big sent %u, icmp "
+      "errors to backends %u, fragments followed %u; drops: %s",
       total.rx_packets, total.injected_packets, total.tx_packets, total.slow_path_packets,
-      total.total_drops(), total.new_flows, total.flow_table_full, total.icmp_echo_replies,
-      DropList(total)));
+      total.total_drops(), total.generated_packets, total.new_flows, total.flow_table_full,
+      total.nat_reply_packets, total.icmp_echo_replies, total.icmp_too_big_sent,
+      total.icmp_errors_forwarded, total.fragments_forwarded, DropList(total)));
   const dp::LcoreCounters& c = control_stats_.counters;
   Log(
       absl::StrFormat("control: slow path %u, ARP replies %u, ARP requests %u, learned %u, "
@@ -239,6 +269,7 @@ void Appliance::Teardown() {
   FreeRing(inject_ring_);
   slow_path_ring_ = inject_ring_ = nullptr;
   flow_tables_.clear();
+  nat_sessions_.reset();  // before the RCU variable it is attached to
   publisher_.reset();
   if (pool_ != nullptr) rte_mempool_free(pool_);
   pool_ = nullptr;

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/nat_sessions.h"
 #include "dataplane/neighbor_cache.h"
 #include "dataplane/neighbor_table.h"
 #include "dataplane/slow_path.h"
@@ -75,7 +76,8 @@ class Appliance {
   dataplane::LcoreStats control_stats_;
   std::unique_ptr<dataplane::NeighborCache> neighbor_cache_;
   std::unique_ptr<dataplane::SlowPath> slow_path_;
-  std::vector<std::unique_ptr<dataplane::FlowTable>> flow_tables_;
+  std::vector<std::unique_ptr<dataplane::FlowTable>> flow_tables_;  // IPv4, IPv6 per worker
+  std::unique_ptr<dataplane::NatSessionTable> nat_sessions_;        // with nat services only
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<WorkerLaunch> launches_;
   std::atomic<bool> stop_workers_{false};

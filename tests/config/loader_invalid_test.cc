@@ -322,9 +322,30 @@ std::vector<Case> Cases() {
        std::string(kHead) + "services:\n  - { name: s, vip: 10.0.0.2, port: 80, forwarding: dr,\n"
                             "      backends: [{ address: 10.0.0.11 }] }\n",
        {{5, 21, "services[0].vip", "VIP 10.0.0.2 is the address of port 'p0'"}}},
+      {"NatWithMoreThanEightPorts",
+       "dataplane:\n  ports:\n"
+       "    - { name: p0, device: d0, address: 10.0.0.2/24 }\n"
+       "    - { name: p1, device: d1, address: 10.0.1.2/24 }\n"
+       "    - { name: p2, device: d2, address: 10.0.2.2/24 }\n"
+       "    - { name: p3, device: d3, address: 10.0.3.2/24 }\n"
+       "    - { name: p4, device: d4, address: 10.0.4.2/24 }\n"
+       "    - { name: p5, device: d5, address: 10.0.5.2/24 }\n"
+       "    - { name: p6, device: d6, address: 10.0.6.2/24 }\n"
+       "    - { name: p7, device: d7, address: 10.0.7.2/24 }\n"
+       "    - { name: p8, device: d8, address: 10.0.8.2/24 }\n"
+       "services:\n  - { name: s, vip: 10.9.0.1, port: 80, forwarding: nat,\n"
+       "      backends: [{ address: 10.0.0.11, port: 8080 }] }\n",
+       {{13, 53, "services[0].forwarding",
+         "nat services need at most 8 ports; this config has 9"}}},
+      {"NatIsIpv4Only",
+       "dataplane:\n  ports: [{ name: p0, device: d, address: 10.0.0.2/24, address6: fd00::2/64 "
+       "}]\n"
+       "services:\n  - { name: s, vip: \"fd00:100::1\", port: 80, forwarding: nat,\n"
+       "      backends: [{ address: \"fd00::11\", port: 8080 }] }\n",
+       {{5, 29, "services[0].backends[0].address", "nat is IPv4 only"}}},
       {"V6VipWithoutV6Port",
        std::string(kHead) +
-           "services:\n  - { name: s, vip: \"fd00:100::1\", port: 80, forwarding: nat,\n"
+           "services:\n  - { name: s, vip: \"fd00:100::1\", port: 80, forwarding: tunnel,\n"
            "      backends: [{ address: \"fd00::11\" }] }\n",
        {{5, 21, "services[0].vip", "VIP fd00:100::1 is IPv6 but no port has an IPv6 address"},
         {6, 29, "services[0].backends[0].address", "no route to backend fd00::11"}}},

@@ -107,10 +107,10 @@ services:
     vip: fd00:100::53
     port: 53
     protocol: udp
-    forwarding: nat
+    forwarding: tunnel
     health_check: { type: none }
     backends:
-      - { address: "fd00::21", port: 5353 }
+      - { address: "fd00::21" }
   - name: mixed
     vip: 10.0.100.2
     port: 443
@@ -164,9 +164,9 @@ services:
                .vip = Ip("fd00:100::53"),
                .port = 53,
                .protocol = Protocol::kUdp,
-               .forwarding = Forwarding::kNat};
+               .forwarding = Forwarding::kTunnel};
   dns6.health_check.type = HealthCheckType::kNone;
-  dns6.backends.push_back(Backend{.address = Ip("fd00::21"), .port = 5353});
+  dns6.backends.push_back(Backend{.address = Ip("fd00::21"), .port = 53});
   e.services.push_back(dns6);
 
   Service mixed{

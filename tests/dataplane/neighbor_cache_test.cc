@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/ndp.h"
 #include "dataplane/port.h"
 #include "tests/dataplane/test_eal.h"
 
@@ -28,6 +29,13 @@ uint32_t Ip(const char* text) {
   inet_pton(AF_INET, text, &a);
   return a.s_addr;
 }
+NeighborAddress V4(const char* text) { return NeighborAddress::V4(Ip(text)); }
+Ipv6Address Ip6(const char* text) {
+  Ipv6Address a{};
+  inet_pton(AF_INET6, text, a.data());
+  return a;
+}
+NeighborAddress V6(const char* text) { return NeighborAddress::V6(Ip6(text)); }
 
 class NeighborCacheTest : public ::testing::Test {
  protected:
@@ -45,10 +53,16 @@ class NeighborCacheTest : public ::testing::Test {
     PortInfo port;
     port.mac = kPortMac;
     port.ipv4 = Ip("10.0.0.2");
+    port.has_ipv6 = true;
+    port.ipv6 = Ip6("2001:db8::2");
+    port.ipv6_prefix_length = 64;
+    PortInfo v4_only;  // port 1: no IPv6 address to solicit from
+    v4_only.mac = kOtherMac;
+    v4_only.ipv4 = Ip("10.0.1.2");
     cache_ = std::make_unique<NeighborCache>(
         NeighborCacheOptions{
             .reachable_ms = 30000, .retry_ms = 1000, .retries = 3, .hold_packets = 2},
-        table_, pool_, std::vector<PortInfo>{port}, counters_,
+        table_, pool_, std::vector<PortInfo>{port, v4_only}, counters_,
         [this](uint16_t port_index, rte_mbuf* m) {
           sent_.push_back({port_index, m});
         });
@@ -71,15 +85,34 @@ class NeighborCacheTest : public ::testing::Test {
     out.swap(sent_);
     return out;
   }
-  static bool IsRequestFor(rte_mbuf* m, uint32_t target) {
+  static bool IsRequestFor(rte_mbuf* m, const NeighborAddress& target) {
     const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
     const auto* arp = reinterpret_cast<const rte_arp_hdr*>(eth + 1);
     return eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
            rte_is_broadcast_ether_addr(&eth->dst_addr) &&
            rte_is_same_ether_addr(&eth->src_addr, &kPortMac) &&
            arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST) &&
-           arp->arp_data.arp_sip == Ip("10.0.0.2") && arp->arp_data.arp_tip == target &&
-           rte_pktmbuf_pkt_len(m) == 60;
+           arp->arp_data.arp_sip == Ip("10.0.0.2") && !target.ipv6 &&
+           arp->arp_data.arp_tip == target.ipv4() && rte_pktmbuf_pkt_len(m) == 60;
+  }
+  // An NS from port 0's IPv6 address and MAC for `target`, to its solicited-node group,
+  // valid by RFC 4861 (ParseNd checks hop limit and checksum).
+  static bool IsSolicitationFor(rte_mbuf* m, const NeighborAddress& target) {
+    const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+    const ParsedPacket p = ParseFrame(data, rte_pktmbuf_data_len(m));
+    NdMessage nd;
+    if (!target.ipv6 || !ParseNd(data, rte_pktmbuf_data_len(m), p, &nd)) return false;
+    const auto* eth = reinterpret_cast<const rte_ether_hdr*>(data);
+    const rte_ether_addr group_mac = {
+        {0x33, 0x33, 0xff, target.bytes[13], target.bytes[14], target.bytes[15]}};
+    const Ipv6Address source = Ip6("2001:db8::2");
+    const Ipv6Address group = SolicitedNodeAddress(target.bytes);
+    return rte_is_same_ether_addr(&eth->dst_addr, &group_mac) &&
+           rte_is_same_ether_addr(&eth->src_addr, &kPortMac) && nd.solicitation &&
+           nd.target == target.bytes && nd.has_link_layer &&
+           rte_is_same_ether_addr(&nd.link_layer, &kPortMac) &&
+           std::memcmp(Ipv6Src(data, p), source.data(), 16) == 0 &&
+           std::memcmp(Ipv6Dst(data, p), group.data(), 16) == 0;
   }
   void FreeAll(std::vector<std::pair<uint16_t, rte_mbuf*>>& v) {
     for (auto& [port, m] : v) rte_pktmbuf_free(m);
@@ -99,7 +132,7 @@ class NeighborCacheTest : public ::testing::Test {
 rte_mempool* NeighborCacheTest::pool_ = nullptr;
 
 TEST_F(NeighborCacheTest, RetriesThenFailsAndDropsHeldPackets) {
-  const uint32_t backend = Ip("10.0.0.11");
+  const NeighborAddress backend = V4("10.0.0.11");
   const auto index = static_cast<uint32_t>(cache_->Resolve(backend, 0));
   EXPECT_EQ(cache_->Resolve(backend, 0), index) << "one entry per address";
   rte_ether_addr mac;
@@ -141,7 +174,7 @@ TEST_F(NeighborCacheTest, RetriesThenFailsAndDropsHeldPackets) {
 }
 
 TEST_F(NeighborCacheTest, LearningReleasesHeldPacketsWithTheMac) {
-  const uint32_t backend = Ip("10.0.0.11");
+  const NeighborAddress backend = V4("10.0.0.11");
   const auto index = static_cast<uint32_t>(cache_->Resolve(backend, 0));
   cache_->Hold(index, Packet(), 0);  // first held packet triggers the request at once
   auto sent = TakeSent();
@@ -168,7 +201,7 @@ TEST_F(NeighborCacheTest, LearningReleasesHeldPacketsWithTheMac) {
 }
 
 TEST_F(NeighborCacheTest, RefreshKeepsForwardingUntilRetriesRunOut) {
-  const uint32_t backend = Ip("10.0.0.11");
+  const NeighborAddress backend = V4("10.0.0.11");
   const auto index = static_cast<uint32_t>(cache_->Resolve(backend, 0));
   cache_->Tick(0);
   auto sent = TakeSent();
@@ -195,7 +228,7 @@ TEST_F(NeighborCacheTest, RefreshKeepsForwardingUntilRetriesRunOut) {
 }
 
 TEST_F(NeighborCacheTest, StaticEntriesNeverAskAndIgnoreTheWire) {
-  const uint32_t gateway = Ip("10.0.0.1");
+  const NeighborAddress gateway = V4("10.0.0.1");
   const auto index = static_cast<uint32_t>(cache_->AddStatic(gateway, 0, kBackendMac));
   for (uint64_t t = 0; t < 100000; t += 1000) cache_->Tick(t);
   EXPECT_TRUE(TakeSent().empty());
@@ -206,8 +239,129 @@ TEST_F(NeighborCacheTest, StaticEntriesNeverAskAndIgnoreTheWire) {
 }
 
 TEST_F(NeighborCacheTest, UnknownSendersDoNotFillTheCache) {
-  cache_->Learn(Ip("10.0.0.77"), kOtherMac, 0);
+  cache_->Learn(V4("10.0.0.77"), kOtherMac, 0);
   EXPECT_EQ(cache_->size(), 0u);
+}
+
+TEST_F(NeighborCacheTest, Ipv6NextHopsAreSolicitedRetriedAndFail) {
+  const NeighborAddress backend = V6("2001:db8::11");
+  const auto index = static_cast<uint32_t>(cache_->Resolve(backend, 0));
+  EXPECT_EQ(cache_->Resolve(backend, 0), index);
+  cache_->Tick(0);
+  auto sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first, 0);
+  EXPECT_TRUE(IsSolicitationFor(sent[0].second, backend));
+  FreeAll(sent);
+  cache_->Hold(index, Packet(), 100);
+  cache_->Hold(index, Packet(), 200);
+  cache_->Tick(999);
+  EXPECT_TRUE(TakeSent().empty());
+  cache_->Tick(1000);
+  cache_->Tick(2000);
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 2u);
+  for (auto& [port, m] : sent) EXPECT_TRUE(IsSolicitationFor(m, backend));
+  FreeAll(sent);
+  cache_->Tick(3000);
+  rte_ether_addr mac;
+  EXPECT_EQ(Lookup(index, &mac), NeighborTable::State::kFailed);
+  EXPECT_EQ(counters_.drops[static_cast<size_t>(DropReason::kNeighborFailed)], 2u);
+  EXPECT_EQ(counters_.nd_solicitations_sent, 3u);
+  EXPECT_EQ(counters_.arp_requests_sent, 0u);
+}
+
+TEST_F(NeighborCacheTest, Ipv6AdvertisementReleasesHeldPackets) {
+  const NeighborAddress backend = V6("2001:db8::11");
+  const auto index = static_cast<uint32_t>(cache_->Resolve(backend, 0));
+  cache_->Hold(index, Packet(), 0);  // solicits at once
+  auto sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(IsSolicitationFor(sent[0].second, backend));
+  FreeAll(sent);
+  cache_->Hold(index, Packet(), 10);
+  // An NA without Override still resolves an entry that has no MAC yet.
+  cache_->Learn(backend, kBackendMac, 20, /*override_mac=*/false);
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 2u);
+  for (auto& [port, m] : sent) {
+    EXPECT_EQ(port, 0);
+    EXPECT_TRUE(
+        rte_is_same_ether_addr(&rte_pktmbuf_mtod(m, rte_ether_hdr*)->dst_addr, &kBackendMac));
+  }
+  FreeAll(sent);
+  rte_ether_addr mac;
+  ASSERT_EQ(Lookup(index, &mac), NeighborTable::State::kResolved);
+  EXPECT_EQ(cache_->state(index), NeighborCache::State::kReachable);
+  EXPECT_EQ(counters_.held_released, 2u);
+  EXPECT_EQ(counters_.nd_learned, 1u);
+  EXPECT_EQ(counters_.arp_learned, 0u);
+}
+
+TEST_F(NeighborCacheTest, Ipv6OverrideFlag) {
+  const NeighborAddress backend = V6("2001:db8::11");
+  const auto index = static_cast<uint32_t>(cache_->Resolve(backend, 0));
+  cache_->Learn(backend, kBackendMac, 0);
+  rte_ether_addr mac;
+  // RFC 4861 7.2.5: without Override, another MAC does not replace a resolved one.
+  cache_->Learn(backend, kOtherMac, 10, /*override_mac=*/false);
+  ASSERT_EQ(Lookup(index, &mac), NeighborTable::State::kResolved);
+  EXPECT_TRUE(rte_is_same_ether_addr(&mac, &kBackendMac));
+  cache_->Learn(backend, kOtherMac, 20, /*override_mac=*/true);
+  ASSERT_EQ(Lookup(index, &mac), NeighborTable::State::kResolved);
+  EXPECT_TRUE(rte_is_same_ether_addr(&mac, &kOtherMac));
+  EXPECT_EQ(counters_.nd_learned, 2u);
+}
+
+TEST_F(NeighborCacheTest, Ipv6RefreshSolicitsAgain) {
+  const NeighborAddress backend = V6("2001:db8::11");
+  const auto index = static_cast<uint32_t>(cache_->Resolve(backend, 0));
+  cache_->Learn(backend, kBackendMac, 0);
+  cache_->Tick(29999);
+  EXPECT_TRUE(TakeSent().empty());
+  cache_->Tick(30000);
+  auto sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(IsSolicitationFor(sent[0].second, backend));
+  FreeAll(sent);
+  EXPECT_EQ(cache_->state(index), NeighborCache::State::kRefreshing);
+  cache_->Learn(backend, kBackendMac, 30100, /*override_mac=*/false);
+  EXPECT_EQ(cache_->state(index), NeighborCache::State::kReachable) << "a confirmation";
+}
+
+TEST_F(NeighborCacheTest, FamiliesDoNotMix) {
+  // 10.0.0.11 and a00:b:: share their first four bytes.
+  const NeighborAddress v4 = V4("10.0.0.11");
+  const NeighborAddress v6 = V6("a00:b::");
+  ASSERT_EQ(std::memcmp(v4.bytes.data(), v6.bytes.data(), 4), 0);
+  EXPECT_FALSE(v4 == v6);
+  const int64_t i4 = cache_->Resolve(v4, 0);
+  const int64_t i6 = cache_->Resolve(v6, 0);
+  EXPECT_NE(i4, i6);
+  cache_->Learn(v6, kBackendMac, 0);
+  EXPECT_EQ(cache_->state(static_cast<uint32_t>(i4)), NeighborCache::State::kIncomplete);
+  EXPECT_EQ(cache_->state(static_cast<uint32_t>(i6)), NeighborCache::State::kReachable);
+  EXPECT_EQ(v4.ToString(), "10.0.0.11");
+  EXPECT_EQ(v6.ToString(), "a00:b::");
+}
+
+TEST_F(NeighborCacheTest, Ipv6StaticEntry) {
+  const NeighborAddress gateway = V6("2001:db8::1");
+  const auto index = static_cast<uint32_t>(cache_->AddStatic(gateway, 0, kBackendMac));
+  for (uint64_t t = 0; t < 100000; t += 1000) cache_->Tick(t);
+  EXPECT_TRUE(TakeSent().empty());
+  cache_->Learn(gateway, kOtherMac, 5);
+  rte_ether_addr mac;
+  ASSERT_EQ(Lookup(index, &mac), NeighborTable::State::kResolved);
+  EXPECT_TRUE(rte_is_same_ether_addr(&mac, &kBackendMac));
+}
+
+TEST_F(NeighborCacheTest, Ipv6OnAPortWithoutIpv6SendsNothingAndFails) {
+  const auto index = static_cast<uint32_t>(cache_->Resolve(V6("2001:db8:1::11"), 1));
+  for (uint64_t t = 0; t <= 3000; t += 1000) cache_->Tick(t);
+  EXPECT_TRUE(TakeSent().empty());
+  EXPECT_EQ(cache_->state(index), NeighborCache::State::kFailed);
+  EXPECT_EQ(counters_.nd_solicitations_sent, 0u);
 }
 
 }  // namespace

@@ -47,10 +47,6 @@ if [ "$(id -u)" -eq 0 ]; then
   config pci 1 "0000:ff:1f.7" "$nohuge"
   expect_failure pci "sluice: cannot start: port p0: no DPDK device 0000:ff:1f.7"
 
-  # A valid config whose service uses a mode this build does not forward yet.
-  sed -e 's/forwarding: dr/forwarding: nat/' "$tmp/pci.yaml" |
-    sed -e 's/0000:ff:1f.7/net_null0/' >"$tmp/mode.yaml"
-  expect_failure mode "forwarding 'nat' is not implemented by this build yet"
 fi
 
 [ "$failures" -eq 0 ] && echo "sluice start-up failures: all checks passed"

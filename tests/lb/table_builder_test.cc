@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <map>
 
+#include "dataplane/port.h"
+#include "tests/dataplane/test_eal.h"
 #include "tests/lb/load_config.h"
 
 namespace sluice::lb {
@@ -56,21 +58,37 @@ services:
 )";
 
 struct Resolver {
-  std::map<std::pair<uint32_t, uint16_t>, int64_t> seen;
-  int64_t operator()(uint32_t ip, uint16_t port) {
-    auto [it, inserted] = seen.try_emplace({ip, port}, static_cast<int64_t>(seen.size()));
+  std::map<std::pair<std::string, uint16_t>, int64_t> seen;
+  int64_t operator()(const dataplane::NeighborAddress& a, uint16_t port) {
+    auto [it, inserted] = seen.try_emplace({a.ToString(), port}, static_cast<int64_t>(seen.size()));
     return it->second;
   }
 };
 
-TEST(TableBuilderTest, ServicesBackendsAndNextHops) {
+// The route lookup uses DPDK's LPM: the EAL must be up.
+class TableBuilderTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_GE(dataplane::InitTestEal("table-builder-test", "0", 512), 0);
+  }
+  static void TearDownTestSuite() { dataplane::CleanupEal(); }
+};
+
+dataplane::Ipv6Address Ip6(const char* text) {
+  dataplane::Ipv6Address a{};
+  inet_pton(AF_INET6, text, a.data());
+  return a;
+}
+
+TEST_F(TableBuilderTest, ServicesBackendsAndNextHops) {
   const config::Config config = LoadTestConfig(kTwoPorts);
   std::vector<dataplane::PortInfo> ports(2);
   ports[0].dpdk_port = 7;
   ports[1].dpdk_port = 9;
   Resolver resolver;
   absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> built = BuildForwardingTable(
-      config, ports, [&](uint32_t ip, uint16_t port) { return resolver(ip, port); });
+      config, ports,
+      [&](const dataplane::NeighborAddress& a, uint16_t port) { return resolver(a, port); });
   ASSERT_TRUE(built.ok()) << built.status();
   const dataplane::ForwardingTable& t = **built;
 
@@ -119,25 +137,113 @@ TEST(TableBuilderTest, ServicesBackendsAndNextHops) {
   EXPECT_EQ(t.PortWithAddress(Ip("10.0.0.100")), -1);
 }
 
-TEST(TableBuilderTest, ModesNotBuiltYetAreRefusedByName) {
+TEST_F(TableBuilderTest, TunnelNatIpv6AndRoutes) {
   const config::Config config = LoadTestConfig(R"(
 dataplane:
-  ports: [{ name: p0, device: "net_null0", address: 10.0.0.2/24 }]
+  ports:
+    - { name: p0, device: "net_null0", address: 10.0.0.2/24, address6: "fd00::2/64" }
+    - { name: p1, device: "net_null1", address: 10.1.0.2/24 }
+  routes:
+    - { prefix: 10.50.0.0/16, via: 10.0.0.254 }
+    - { prefix: 10.50.7.0/24, via: 10.1.0.254 }
+    - { prefix: 10.50.7.0/24, via: 10.0.0.253, metric: 10 }
+    - { prefix: "fd50::/32", via: "fd00::fe" }
+  tunnel_source: 10.0.0.9
 services:
-  - name: api
+  - name: tun
     vip: 10.9.0.1
-    port: 443
+    port: 80
+    forwarding: tunnel
+    table_size: 7
+    backends:
+      - { address: 10.50.1.1 }
+      - { address: 10.50.7.7 }
+      - { address: "fd50::7" }
+  - name: nat
+    vip: 10.9.0.2
+    port: 80
     forwarding: nat
-    backends: [{ address: 10.0.0.11, port: 8443 }]
+    table_size: 7
+    backends: [{ address: 10.0.0.11, port: 8080 }]
+  - name: six
+    vip: "fd00:9::1"
+    port: 443
+    forwarding: dr
+    table_size: 7
+    backends: [{ address: "fd00::11" }]
 )");
-  std::vector<dataplane::PortInfo> ports(1);
-  absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> built =
-      BuildForwardingTable(config, ports, [](uint32_t, uint16_t) { return int64_t{0}; });
-  ASSERT_FALSE(built.ok());
-  EXPECT_THAT(built.status().message(), HasSubstr("services[0] (api): forwarding 'nat'"));
+  std::vector<dataplane::PortInfo> ports(2);
+  Resolver resolver;
+  absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> built = BuildForwardingTable(
+      config, ports,
+      [&](const dataplane::NeighborAddress& a, uint16_t port) { return resolver(a, port); });
+  ASSERT_TRUE(built.ok()) << built.status();
+  const dataplane::ForwardingTable& t = **built;
+  EXPECT_TRUE(t.has_nat);
+  EXPECT_TRUE(t.ports[0].has_ipv6);
+  EXPECT_EQ(t.ports[0].ipv6, Ip6("fd00::2"));
+  EXPECT_EQ(t.ports[0].ipv6_prefix_length, 64);
+
+  // tun: a /16 via .254 on p0; the /24 inside it wins by length, then by metric (p1).
+  const dataplane::BackendInfo& b1 = t.backends[1];
+  EXPECT_EQ(b1.egress_port, 0);
+  EXPECT_EQ(b1.tunnel_source, Ip("10.0.0.9"));
+  EXPECT_EQ(resolver.seen.at({"10.0.0.254", 0}), b1.neighbor);
+  const dataplane::BackendInfo& b2 = t.backends[2];
+  EXPECT_EQ(b2.egress_port, 1);
+  EXPECT_EQ(resolver.seen.at({"10.1.0.254", 1}), b2.neighbor);
+  // An IPv6 backend of an IPv4 VIP: IPv4-in-IPv6 from p0's IPv6 address (tunnel_source
+  // is IPv4), through the IPv6 gateway.
+  const dataplane::BackendInfo& b3 = t.backends[3];
+  EXPECT_TRUE(b3.ipv6);
+  EXPECT_EQ(b3.address6, Ip6("fd50::7"));
+  EXPECT_EQ(b3.tunnel_source6, Ip6("fd00::2"));
+  EXPECT_EQ(resolver.seen.at({"fd00::fe", 0}), b3.neighbor);
+  EXPECT_EQ(t.ServiceById(1)->mode, dataplane::ForwardingMode::kTunnel);
+
+  // nat: backend port rewritten; on-link next hop is the backend itself.
+  const dataplane::ServiceInfo* nat = t.FindService(Ip("10.9.0.2"), htons(80), IPPROTO_TCP);
+  ASSERT_NE(nat, nullptr);
+  EXPECT_EQ(nat->mode, dataplane::ForwardingMode::kNat);
+  EXPECT_EQ(t.backends[4].port, htons(8080));
+  EXPECT_EQ(resolver.seen.at({"10.0.0.11", 0}), t.backends[4].neighbor);
+
+  // IPv6 dr service.
+  const dataplane::Ipv6Address vip6 = Ip6("fd00:9::1");
+  const dataplane::ServiceInfo* six = t.FindService6(vip6.data(), htons(443), IPPROTO_TCP);
+  ASSERT_NE(six, nullptr);
+  EXPECT_TRUE(six->ipv6);
+  EXPECT_EQ(six->id, 3u);
+  EXPECT_TRUE(t.IsVip6(vip6.data()));
+  EXPECT_TRUE(t.vip_addresses6.at(vip6).answer_arp);
+  EXPECT_EQ(t.PortWithAddress6(Ip6("fd00::2").data()), 0);
+  EXPECT_EQ(resolver.seen.at({"fd00::11", 0}), t.backends[5].neighbor);
 }
 
-TEST(TableBuilderTest, FullNeighbourTableIsAnError) {
+TEST_F(TableBuilderTest, TunnelSourceIsTheEgressPortAddressOfTheBackendsFamily) {
+  const config::Config config = LoadTestConfig(R"(
+dataplane:
+  ports:
+    - { name: p0, device: "net_null0", address: 10.0.0.2/24 }
+    - { name: p1, device: "net_null1", address: 10.1.0.2/24, address6: "fd01::2/64" }
+  routes: [{ prefix: "fd50::/32", via: "fd01::fe" }]
+services:
+  - name: tun
+    vip: 10.9.0.1
+    port: 80
+    forwarding: tunnel
+    backends: [{ address: "fd50::7" }]
+)");
+  std::vector<dataplane::PortInfo> ports(2);
+  Resolver resolver;
+  absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> built = BuildForwardingTable(
+      config, ports,
+      [&](const dataplane::NeighborAddress& a, uint16_t port) { return resolver(a, port); });
+  ASSERT_TRUE(built.ok()) << built.status();  // p1 has an IPv6 address: it is the source
+  EXPECT_EQ((*built)->backends[1].tunnel_source6, Ip6("fd01::2"));
+}
+
+TEST_F(TableBuilderTest, FullNeighbourTableIsAnError) {
   const config::Config config = LoadTestConfig(R"(
 dataplane:
   ports: [{ name: p0, device: "net_null0", address: 10.0.0.2/24 }]
@@ -145,8 +251,8 @@ services:
   - { name: web, vip: 10.0.0.100, port: 80, forwarding: dr, backends: [{ address: 10.0.0.11 }] }
 )");
   std::vector<dataplane::PortInfo> ports(1);
-  absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> built =
-      BuildForwardingTable(config, ports, [](uint32_t, uint16_t) { return int64_t{-1}; });
+  absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> built = BuildForwardingTable(
+      config, ports, [](const dataplane::NeighborAddress&, uint16_t) { return int64_t{-1}; });
   ASSERT_FALSE(built.ok());
   EXPECT_THAT(built.status().message(), HasSubstr("neighbour table is full"));
 }

@@ -977,11 +977,17 @@ def classification_cases():
         tcp_packet(45006, dst=EMPTY_VIP, dport=8080), "no_backend"))
 
     cases.append(drop_case(
+        "classify_fragment_unknown",
+        "A later fragment (offset 1480) of a datagram to a VIP whose first fragment this "
+        "worker never saw: it cannot follow a flow (docs/forwarding.md, Fragments).",
+        raw_ip_frame(ipv4(CLIENT, WEB_VIP, 6, bytes(24), df=False, frag_offset=1480),
+                     "fragment at offset 1480"), "fragment_unknown"))
+    cases.append(drop_case(
         "classify_fragment_to_port_address", "The first fragment of a ping to the port "
         "address: the LB reassembles nothing, so a fragmented echo request is not answered "
-        "(local_unhandled, like other traffic to a port address it does not serve).",
+        "(icmp_unhandled: only whole echo requests are).",
         raw_ip_frame(ipv4(CLIENT, P0_IP, 1, icmp(8, 0, 1, 1, bytes(24)), df=False, mf=True),
-                     "fragment of an echo request, MF"), "local_unhandled"))
+                     "fragment of an echo request, MF"), "icmp_unhandled"))
     cases.append(drop_case(
         "classify_fragment_not_local", "A fragment for an address that is not ours.",
         raw_ip_frame(ipv4(CLIENT, "10.9.9.9", 6, syn_segment(45008), df=False, mf=True),

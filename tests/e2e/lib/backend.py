@@ -3,30 +3,49 @@
 
 Run by Debian's /usr/bin/python3 (standard library only) inside a backend namespace:
 
-    backend.py NAME [PORT]
+    backend.py NAME [PORT...] [--ipv6]
+
+It listens on every PORT (default 80) of every IPv4 address, or with --ipv6 of every IPv4
+and IPv6 address (one dual-stack socket per port; IPv4 peers are shown as IPv4).
 
 Paths:
   /                  "NAME\\n"                      (who served this connection)
   /whoami            "backend=NAME local=IP:PORT peer=IP:PORT\\n" from the accepted
-                     socket's getsockname()/getpeername(): in DR mode local is the VIP
-                     and peer is the client
+                     socket's getsockname()/getpeername() (IPv6 as [IP]:PORT): in DR and
+                     tunnel mode local is the VIP and peer is the client; in NAT mode
+                     local is the backend's own address and port
   /slow?seconds=N    1 MiB streamed evenly over N seconds (0 <= N <= 60): 1024 lines of
                      1 KiB, each starting "NAME slow LINE", so a client can check that one
                      backend sent all of it
   /healthz           "ok\\n" (for health checks over the management network)
+  POST /upload       reads the request body (Content-Length, at most 64 MiB) and answers
+                     "received=N sha256=HEX\\n", so a client can check an upload arrived
+                     whole
 Every response carries "X-Backend: NAME" and a Content-Length; the connection closes
 after one response (HTTP/1.0), so every request a client makes is a new flow.
 """
 
+import hashlib
 import http.server
 import socket
 import sys
+import threading
 import time
 import urllib.parse
 
 SLOW_LINES = 1024
 SLOW_LINE_BYTES = 1024
 SLOW_MAX_SECONDS = 60.0
+UPLOAD_MAX_BYTES = 64 << 20
+
+
+def show(address):
+    """A socket address as text: IP:PORT, [IPv6]:PORT; IPv4-mapped IPv6 (a dual-stack
+    socket's IPv4 peer) shown as IPv4."""
+    host = address[0]
+    if host.startswith("::ffff:") and "." in host:
+        host = host[7:]
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, address[1])
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -55,15 +74,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif url.path == "/healthz":
             self._send(200, b"ok\n")
         elif url.path == "/whoami":
-            local = self.connection.getsockname()
-            peer = self.connection.getpeername()
-            text = "backend=%s local=%s:%d peer=%s:%d\n" % (
-                self.name, local[0], local[1], peer[0], peer[1])
+            text = "backend=%s local=%s peer=%s\n" % (
+                self.name, show(self.connection.getsockname()),
+                show(self.connection.getpeername()))
             self._send(200, text.encode())
         elif url.path == "/slow":
             self._slow(url.query)
         else:
             self._send(404, b"not found\n")
+
+    def do_POST(self):
+        url = urllib.parse.urlsplit(self.path)
+        if url.path != "/upload":
+            self._send(404, b"not found\n")
+            return
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= UPLOAD_MAX_BYTES:
+            self._send(400, b"Content-Length must be in [0, 64 MiB]\n")
+            return
+        digest = hashlib.sha256()
+        received = 0
+        while received < length:
+            chunk = self.rfile.read(min(65536, length - received))
+            if not chunk:
+                break
+            digest.update(chunk)
+            received += len(chunk)
+        if received < length:  # the client went away; nobody to answer
+            self.log_message("upload cut short: %d of %d bytes", received, length)
+            return
+        self._send(200, ("received=%d sha256=%s\n" % (received, digest.hexdigest())).encode())
 
     def _slow(self, query):
         try:
@@ -103,18 +146,38 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 256
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
 def main():
-    if len(sys.argv) not in (2, 3):
-        sys.stderr.write("usage: backend.py NAME [PORT]\n")
+    args = sys.argv[1:]
+    ipv6 = "--ipv6" in args
+    args = [a for a in args if a != "--ipv6"]
+    if not args or not all(a.isdigit() and 0 < int(a) < 65536 for a in args[1:]):
+        sys.stderr.write("usage: backend.py NAME [PORT...] [--ipv6]\n")
         return 2
-    Handler.name = sys.argv[1]
-    port = int(sys.argv[2]) if len(sys.argv) == 3 else 80
-    server = Server(("0.0.0.0", port), Handler)
-    server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sys.stderr.write("%s: listening on 0.0.0.0:%d\n" % (Handler.name, port))
+    Handler.name = args[0]
+    ports = [int(a) for a in args[1:]] or [80]
+    servers = []
+    for port in ports:
+        if ipv6:
+            server = Server6(("::", port), Handler)
+        else:
+            server = Server(("0.0.0.0", port), Handler)
+        server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        servers.append(server)
+        sys.stderr.write("%s: listening on %s:%d\n" % (
+            Handler.name, "[::]" if ipv6 else "0.0.0.0", port))
     sys.stderr.flush()
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        server.serve_forever()
+        servers[0].serve_forever()
     except KeyboardInterrupt:
         pass
     return 0

@@ -13,10 +13,19 @@
     client.py get URL [--timeout S] [--out FILE]
         One request. Prints "status=N backend=X-BACKEND length=N seconds=S" and the body
         (or writes the body to FILE). Exit 0 on a complete 200 response, 1 otherwise.
+
+    client.py post URL --bytes N [--timeout S]
+        Uploads N bytes (a fixed pseudo-random pattern) in one POST on a new connection
+        (to backend.py's /upload, which answers "received=N sha256=HEX"). Prints
+        "status=N backend=X-BACKEND sent=N received=N sha256=match|mismatch seconds=S".
+        Exit 0 when the backend got exactly what was sent, 1 otherwise.
+
+URLs may name IPv6 addresses: http://[fd00::1]/.
 """
 
 import argparse
 import collections
+import hashlib
 import http.client
 import sys
 import time
@@ -37,6 +46,37 @@ def fetch(url, timeout):
         return resp.status, resp.getheader("X-Backend", ""), body
     finally:
         conn.close()
+
+
+def pattern(n):
+    """n bytes that compress badly and are the same on every run."""
+    block = b"".join(hashlib.sha256(b"sluice %d" % i).digest() for i in range(2048))  # 64 KiB
+    return (block * (n // len(block) + 1))[:n]
+
+
+def post(args):
+    parts = urllib.parse.urlsplit(args.url)
+    body = pattern(args.bytes)
+    want = hashlib.sha256(body).hexdigest()
+    start = time.monotonic()
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=args.timeout)
+    try:
+        conn.request("POST", parts.path or "/", body=body,
+                     headers={"Connection": "close", "Content-Type": "application/octet-stream"})
+        resp = conn.getresponse()
+        text = resp.read().decode(errors="replace").strip()
+        status, backend = resp.status, resp.getheader("X-Backend", "")
+    except Exception as e:  # noqa: BLE001
+        print("error %s: %s seconds=%.2f" % (type(e).__name__, e, time.monotonic() - start))
+        return 1
+    finally:
+        conn.close()
+    got = dict(kv.split("=", 1) for kv in text.split() if "=" in kv)
+    match = got.get("sha256") == want
+    print("status=%d backend=%s sent=%d received=%s sha256=%s seconds=%.2f" % (
+        status, backend or "-", len(body), got.get("received", "?"),
+        "match" if match else "mismatch", time.monotonic() - start))
+    return 0 if status == 200 and got.get("received") == str(len(body)) and match else 1
 
 
 def burst(args):
@@ -103,8 +143,12 @@ def main():
     g.add_argument("url")
     g.add_argument("--timeout", type=float, default=5.0)
     g.add_argument("--out")
+    o = sub.add_parser("post")
+    o.add_argument("url")
+    o.add_argument("--bytes", type=int, required=True)
+    o.add_argument("--timeout", type=float, default=10.0)
     args = p.parse_args()
-    return burst(args) if args.cmd == "burst" else get(args)
+    return {"burst": burst, "get": get, "post": post}[args.cmd](args)
 
 
 if __name__ == "__main__":
