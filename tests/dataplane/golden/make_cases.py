@@ -2303,6 +2303,25 @@ def ipv6_cases():
         "ipv6_nd_unicast", "A unicast neighbour solicitation (reachability confirmation) for "
         "the port's address: answered the same way.",
         neighbor_solicitation(P0_IP6, unicast=True), P0_IP6))
+    dad = Packet(ether(multicast_mac(solicited_node(P0_IP6)), LOCAL_HOST_MAC, 0x86DD,
+                       ipv6("::", solicited_node(P0_IP6), 58,
+                            icmp6("::", solicited_node(P0_IP6), 135, 0,
+                                  bytes(4) + ip6(P0_IP6)), hop_limit=255)),
+                 "icmp6 neighbor solicitation who-has %s from :: (duplicate address "
+                 "detection)" % P0_IP6)
+    body = struct.pack("!B3x", 0x20) + ip6(P0_IP6) + bytes([2, 1]) + mac(PORT_MACS["p0"])
+    na = Packet(ether("33:33:00:00:00:01", PORT_MACS["p0"], 0x86DD,
+                      ipv6(P0_IP6, "ff02::1", 58, icmp6(P0_IP6, "ff02::1", 136, 0, body),
+                           hop_limit=255)),
+                "icmp6 neighbor advertisement %s to ff02::1, O only" % P0_IP6)
+    c = Case("ipv6_nd_duplicate_address_detection", IPV6,
+             "A duplicate address detection probe (NS from ::, no source link-layer option) "
+             "for the port's address: RFC 4861 7.2.4 answers to the all-nodes address ff02::1 "
+             "with S clear (O set), and RFC 2464 7 maps ff02::1 to the Ethernet multicast "
+             "address 33:33:00:00:00:01.")
+    c.step([("p0", dad, "reply")], [("p0", na)])
+    count_slow_path_reply(c, dad, na, control__nd_advertisements_sent=1)
+    cases.append(c)
     cases.append(nd_drop_case(
         "ipv6_nd_unknown_target", "A neighbour solicitation for an address Sluice does not "
         "own.", neighbor_solicitation("fd00::77")))
@@ -2853,7 +2872,8 @@ def case_fragments_ipv6():
     c = Case("fragments_ipv6", IPV6,
              "IPv6 fragments (Fragment header) of a TCP datagram to an IPv6 VIP: the first "
              "carries the TCP header and picks the backend, the later one follows it; DR "
-             "forwards both unchanged.", uses_pins=True)
+             "forwards both unchanged. A later fragment of another datagram, alone, is dropped "
+             "(fragment_unknown).", uses_pins=True)
     ip = tcp_ip(CLIENT6, WEB6_VIP, 47820, 80, "PA", payload=bytes(range(60)), seq=1001, ack=5001)
     first, later = [ip_frame(p, "ipv6 fragment %d" % i)
                     for i, p in enumerate(fragment_ipv6(ip, 40, 0x01020304))]
@@ -2863,6 +2883,11 @@ def case_fragments_ipv6():
     c.step([("p0", first, "forward"), ("p0", later, "forward")], [out1, out2])
     count_flow(c, "web6", backend, first, [out1[1]], True)
     count_later_fragment(c, "web6", backend, later, [out2[1]])
+    other = tcp_ip(CLIENT6, WEB6_VIP, 47821, 80, "PA", payload=bytes(range(60)), seq=1001,
+                   ack=5001)
+    alone = ip_frame(fragment_ipv6(other, 40, 0x01020305)[1], "ipv6 later fragment alone")
+    c.step([("p0", alone, "drop:fragment_unknown")])
+    count_worker_drop(c, alone, "fragment_unknown")
     c.count(flow_entries=1)
     return c
 
