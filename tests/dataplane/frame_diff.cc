@@ -34,10 +34,36 @@ uint32_t Sum16(const Bytes& f, size_t begin, size_t end, uint32_t initial = 0) {
 // A header or datagram whose checksum field is right sums to 0xffff.
 const char* CsumVerdict(uint32_t sum) { return sum == 0xffff ? "ok" : "BAD"; }
 
-void DescribeL4(const Bytes& f, size_t ip, size_t l4, size_t end, uint8_t proto, std::string& out) {
+std::string Ip6(const Bytes& f, size_t at) {
+  std::string out;
+  for (size_t i = 0; i < 16; i += 2) {
+    absl::StrAppendFormat(&out, "%s%x", i == 0 ? "" : ":", Be16(f, at + i));
+  }
+  return out;
+}
+
+void DescribeIp(const Bytes& f, size_t ip, size_t end, std::string& out, int depth);
+
+// `ipv6`: the pseudo-header is IPv6's (RFC 8200 8.1), which ICMPv6 uses too.
+void DescribeL4(const Bytes& f, size_t ip, size_t l4, size_t end, uint8_t proto, std::string& out,
+                bool ipv6 = false, int depth = 0) {
   const size_t len = end - l4;
   // Pseudo-header: addresses, protocol, L4 length.
-  const uint32_t pseudo = Sum16(f, ip + 12, ip + 20) + proto + static_cast<uint32_t>(len);
+  const uint32_t pseudo =
+      ipv6 ? Sum16(f, ip + 8, ip + 40) + proto + static_cast<uint32_t>(len)
+           : Sum16(f, ip + 12, ip + 20) + proto + static_cast<uint32_t>(len);
+  if (proto == 4 || proto == 41) {  // a tunnel: the inner packet
+    absl::StrAppend(&out, "  inner: ");
+    DescribeIp(f, l4, end, out, depth + 1);
+    return;
+  }
+  if (proto == 58) {
+    if (len < 8) return absl::StrAppend(&out, "icmpv6 (truncated)\n");
+    absl::StrAppendFormat(&out, "icmpv6 type %u code %u word 0x%08x csum 0x%04x (%s)\n", f[l4],
+                          f[l4 + 1], Be32(f, l4 + 4), Be16(f, l4 + 2),
+                          CsumVerdict(Sum16(f, l4, end, pseudo)));
+    return;
+  }
   if (proto == 6) {
     if (len < 20) return absl::StrAppend(&out, "tcp (truncated)\n");
     const uint8_t flags = f[l4 + 13];
@@ -67,6 +93,58 @@ void DescribeL4(const Bytes& f, size_t ip, size_t l4, size_t end, uint8_t proto,
   }
 }
 
+void DescribeIpv4(const Bytes& f, size_t ip, std::string& out, int depth) {
+  const size_t ihl = size_t{4} * (f[ip] & 0x0f);
+  const uint16_t total = Be16(f, ip + 2);
+  const uint16_t frag = Be16(f, ip + 6);
+  const bool header_fits = ihl >= 20 && ip + ihl <= f.size();
+  absl::StrAppendFormat(
+      &out,
+      "ipv4 %s > %s ver %u ihl %u tos 0x%02x len %u id %u flags%s%s off %u ttl %u "
+      "proto %u csum 0x%04x (%s)\n",
+      Ip(f, ip + 12), Ip(f, ip + 16), f[ip] >> 4, f[ip] & 0x0f, f[ip + 1], total, Be16(f, ip + 4),
+      (frag & 0x4000) != 0 ? " DF" : "", (frag & 0x2000) != 0 ? " MF" : "", (frag & 0x1fff) * 8u,
+      f[ip + 8], f[ip + 9], Be16(f, ip + 10),
+      header_fits ? CsumVerdict(Sum16(f, ip, ip + ihl)) : "header beyond frame");
+  if (!header_fits || total < ihl || ip + total > f.size()) return;
+  if ((frag & 0x3fff) == 0) DescribeL4(f, ip, ip + ihl, ip + total, f[ip + 9], out, false, depth);
+}
+
+void DescribeIpv6(const Bytes& f, size_t ip, std::string& out, int depth) {
+  const uint32_t first = Be32(f, ip);
+  const size_t end = ip + 40 + Be16(f, ip + 4);
+  absl::StrAppendFormat(&out, "ipv6 %s > %s tc 0x%02x flow 0x%05x plen %u nh %u hlim %u\n",
+                        Ip6(f, ip + 8), Ip6(f, ip + 24), (first >> 20) & 0xff, first & 0xfffff,
+                        Be16(f, ip + 4), f[ip + 6], f[ip + 7]);
+  if (end > f.size()) return;
+  uint8_t nh = f[ip + 6];
+  size_t at = ip + 40;
+  for (int n = 0; n < 8 && (nh == 0 || nh == 43 || nh == 44 || nh == 60); ++n) {
+    if (at + 8 > end) return;
+    const size_t len = nh == 44 ? 8 : size_t{8} * (f[at + 1] + 1);
+    if (nh == 44) {
+      const uint16_t off = Be16(f, at + 2);
+      absl::StrAppendFormat(&out, "  fragment nh %u off %u%s id 0x%08x\n", f[at], off & 0xfff8,
+                            (off & 1) != 0 ? " M" : "", Be32(f, at + 4));
+      if ((off & 0xfff8) != 0) return;
+    } else {
+      absl::StrAppendFormat(&out, "  ext %u nh %u len %u\n", nh, f[at], len);
+    }
+    nh = f[at];
+    at += len;
+  }
+  if (at <= end) DescribeL4(f, ip, at, end, nh, out, true, depth);
+}
+
+void DescribeIp(const Bytes& f, size_t ip, size_t end, std::string& out, int depth) {
+  if (depth > 2 || ip + 1 > end) return;
+  if ((f[ip] >> 4) == 4 && end >= ip + 20) {
+    DescribeIpv4(f, ip, out, depth);
+  } else if ((f[ip] >> 4) == 6 && end >= ip + 40) {
+    DescribeIpv6(f, ip, out, depth);
+  }
+}
+
 }  // namespace
 
 std::string DescribeFrame(const Bytes& f) {
@@ -89,22 +167,9 @@ std::string DescribeFrame(const Bytes& f) {
                                                  : absl::StrCat("op ", Be16(f, at + 6)),
                           Mac(f, at + 8), Ip(f, at + 14), Mac(f, at + 18), Ip(f, at + 24));
   } else if (type == 0x0800 && f.size() >= at + 20) {
-    const size_t ip = at;
-    const size_t ihl = size_t{4} * (f[ip] & 0x0f);
-    const uint16_t total = Be16(f, ip + 2);
-    const uint16_t frag = Be16(f, ip + 6);
-    const bool header_fits = ihl >= 20 && ip + ihl <= f.size();
-    absl::StrAppendFormat(
-        &out,
-        "ipv4 %s > %s ver %u ihl %u tos 0x%02x len %u id %u flags%s%s off %u ttl %u "
-        "proto %u csum 0x%04x (%s)\n",
-        Ip(f, ip + 12), Ip(f, ip + 16), f[ip] >> 4, f[ip] & 0x0f, f[ip + 1], total, Be16(f, ip + 4),
-        (frag & 0x4000) != 0 ? " DF" : "", (frag & 0x2000) != 0 ? " MF" : "", (frag & 0x1fff) * 8u,
-        f[ip + 8], f[ip + 9], Be16(f, ip + 10),
-        header_fits ? CsumVerdict(Sum16(f, ip, ip + ihl)) : "header beyond frame");
-    if (header_fits && total >= ihl && ip + total <= f.size() && (frag & 0x3fff) == 0) {
-      DescribeL4(f, ip, ip + ihl, ip + total, f[ip + 9], out);
-    }
+    DescribeIpv4(f, at, out, 0);
+  } else if (type == 0x86dd && f.size() >= at + 40) {
+    DescribeIpv6(f, at, out, 0);
   }
   return out;
 }

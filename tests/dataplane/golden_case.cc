@@ -70,6 +70,8 @@ Verdict ParseVerdict(const YAML::Node& node) {
     v.kind = Verdict::Kind::kForward;
   } else if (text == "reply") {
     v.kind = Verdict::Kind::kReply;
+  } else if (text == "nat_reply") {
+    v.kind = Verdict::Kind::kNatReply;
   } else if (text == "slow_path") {
     v.kind = Verdict::Kind::kSlowPath;
   } else if (absl::StartsWith(text, "drop:")) {
@@ -81,7 +83,7 @@ Verdict ParseVerdict(const YAML::Node& node) {
   } else {
     throw CaseError(
         node,
-        absl::StrFormat("verdict '%s': expected forward, reply, slow_path or drop:LABEL", text));
+        absl::StrFormat("verdict '%s': expected forward, reply, nat_reply, slow_path or drop:LABEL", text));
   }
   return v;
 }
@@ -138,6 +140,8 @@ std::string Verdict::ToString() const {
       return "forward";
     case Kind::kReply:
       return "reply";
+    case Kind::kNatReply:
+      return "nat_reply";
     case Kind::kSlowPath:
       return "slow_path";
     case Kind::kDrop:

@@ -18,7 +18,7 @@ using Frame = std::vector<uint8_t>;
 
 // What became of an input frame (or, in Step::held, of a frame held in an earlier step).
 struct Verdict {
-  enum class Kind : uint8_t { kForward, kReply, kSlowPath, kDrop };
+  enum class Kind : uint8_t { kForward, kReply, kNatReply, kSlowPath, kDrop };
   Kind kind = Kind::kForward;
   std::string drop_label;  // kDrop only: a label from dataplane/drop_reason.h
 

@@ -147,8 +147,11 @@ void GoldenTest::CheckOutputs(const GoldenCase& c, const Step& step, size_t step
 
 // Each input's verdict (and each held frame's fate) must match where the dataplane
 // counted it in this step:
-//   forward            worker forwarded_packets
-//   reply              worker icmp_echo_replies + control arp_replies_sent
+//   forward            worker forwarded_packets - generated_packets (a packet cut into
+//                      fragments is one forward)
+//   reply              worker icmp_echo_replies + icmp_too_big_sent + control
+//                      arp_replies_sent + nd_advertisements_sent
+//   nat_reply          worker nat_reply_packets (backend -> client, translated back)
 //   drop:L             worker drops.L + control drops.L (held frames' drops included)
 //   held forward       control held_released
 //   slow_path          handed to the control thread, neither answered nor dropped there
@@ -156,6 +159,7 @@ void GoldenTest::CheckVerdicts(const GoldenCase& c, const Step& step, size_t ste
                                const CounterValues& d) {
   uint64_t forward = 0;
   uint64_t reply = 0;
+  uint64_t nat_reply = 0;
   uint64_t slow = 0;
   uint64_t held_forward = 0;
   uint64_t held_drops = 0;
@@ -167,6 +171,9 @@ void GoldenTest::CheckVerdicts(const GoldenCase& c, const Step& step, size_t ste
         break;
       case Verdict::Kind::kReply:
         ++reply;
+        break;
+      case Verdict::Kind::kNatReply:
+        ++nat_reply;
         break;
       case Verdict::Kind::kSlowPath:
         ++slow;
@@ -186,9 +193,15 @@ void GoldenTest::CheckVerdicts(const GoldenCase& c, const Step& step, size_t ste
   }
   const std::string where = absl::StrCat(Where(c, step.line), ": step ", step_index, ": ");
   EXPECT_EQ(d.at("rx_packets"), step.in.size()) << where << "frames received";
-  EXPECT_EQ(d.at("forwarded_packets"), forward) << where << "verdict forward";
-  EXPECT_EQ(d.at("icmp_echo_replies") + d.at("control.arp_replies_sent"), reply)
-      << where << "verdict reply (icmp_echo_replies + control.arp_replies_sent)";
+  EXPECT_EQ(d.at("forwarded_packets") - d.at("generated_packets"), forward)
+      << where << "verdict forward (forwarded_packets - generated_packets)";
+  const uint64_t control_replies =
+      d.at("control.arp_replies_sent") + d.at("control.nd_advertisements_sent");
+  EXPECT_EQ(d.at("icmp_echo_replies") + d.at("icmp_too_big_sent") + control_replies, reply)
+      << where
+      << "verdict reply (icmp_echo_replies + icmp_too_big_sent + control.arp_replies_sent + "
+         "control.nd_advertisements_sent)";
+  EXPECT_EQ(d.at("nat_reply_packets"), nat_reply) << where << "verdict nat_reply";
   EXPECT_EQ(d.at("control.held_released"), held_forward) << where << "held: forward";
   for (size_t r = 0; r < dataplane::kDropReasonCount; ++r) {
     const std::string label(dataplane::kDropReasonInfo[r].label);
@@ -198,9 +211,8 @@ void GoldenTest::CheckVerdicts(const GoldenCase& c, const Step& step, size_t ste
                              << " (drops + control.drops, held frames included)";
   }
   const uint64_t control_input_drops = SumWithPrefix(d, "control.drops.") - held_drops;
-  EXPECT_EQ(d.at("slow_path_packets"),
-            slow + d.at("control.arp_replies_sent") + control_input_drops)
-      << where << "verdict slow_path (slow_path_packets - ARP replies - control drops)";
+  EXPECT_EQ(d.at("slow_path_packets"), slow + control_replies + control_input_drops)
+      << where << "verdict slow_path (slow_path_packets - ARP/ND replies - control drops)";
 }
 
 TEST_P(GoldenTest, Case) {
@@ -258,10 +270,10 @@ TEST_P(GoldenTest, Case) {
     CheckVerdicts(c, step, s, Delta(before, after));
     // DESIGN.md: every packet is accounted for (worker TX buffers are flushed here).
     EXPECT_EQ(
-        after.at("rx_packets") + after.at("injected_packets"),
+        after.at("rx_packets") + after.at("injected_packets") + after.at("generated_packets"),
         after.at("tx_packets") + SumWithPrefix(after, "drops.") + after.at("slow_path_packets"))
         << Where(c, step.line) << ": step " << s
-        << ": rx + injected != tx + drops + slow_path on the worker";
+        << ": rx + injected + generated != tx + drops + slow_path on the worker";
   }
 
   const CounterValues moved = Delta(at_start, ReadCounters(*appliance_, config_));
