@@ -145,7 +145,18 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
   std::array<uint16_t, kBurstSize> flow_pkt;  // candidate -> index into pkts
   std::array<uint16_t, kBurstSize> l3_offsets;
   std::array<uint32_t, kBurstSize> frag_ids;
-  uint32_t first_fragments = 0;  // bit k: candidate k is a first fragment
+  uint32_t first_fragments = 0;                      // bit k: candidate k is a first fragment
+  std::array<uint16_t, kBurstSize> later_fragments;  // -> index into pkts
+  uint32_t deferred = 0;
+  auto handle_later_fragments = [&] {
+    for (uint32_t d = 0; d < deferred; ++d) {
+      rte_mbuf* m = pkts[later_fragments[d]];
+      const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+      HandleException(
+          table, port_index, m,
+          ParseFrame(data, std::min<uint32_t>(rte_pktmbuf_data_len(m), rte_pktmbuf_pkt_len(m))));
+    }
+  };
   uint32_t candidates = 0;
   VipKey last_vip;
   const ServiceInfo* last_service = nullptr;
@@ -170,6 +181,11 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
     if (!IsForUs(*reinterpret_cast<const rte_ether_hdr*>(data), port.mac)) {
       Drop(m, DropReason::kOtherHost);
       pkts[i] = nullptr;
+      continue;
+    }
+    if (p.later_fragment && p.kind == PacketKind::kIpv4) [[unlikely]] {
+      // After stage 3: its first fragment may be in this burst, not yet remembered.
+      later_fragments[deferred++] = i;
       continue;
     }
     if (p.kind != PacketKind::kIpv4) [[unlikely]] {
@@ -226,7 +242,11 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
                                                    : DropReason::kNotLocal);
     pkts[i] = nullptr;
   }
-  if (candidates == 0) return;
+  if (candidates == 0) {
+    if (deferred != 0) [[unlikely]]
+      handle_later_fragments();
+    return;
+  }
 
   // Stage 2: one bulk lookup for the burst (rte_hash prefetches its buckets itself).
   std::array<int32_t, kBurstSize> positions;
@@ -303,6 +323,8 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
     ForwardToBackend(table, svc, id, port_index, m, l3_offsets[k], Payload::kFlow, hashes[k],
                      new_flow);
   }
+  if (deferred != 0) [[unlikely]]
+    handle_later_fragments();
 }
 
 void Worker::CountServiceTraffic(const ServiceInfo& svc, BackendId id, uint32_t bytes,

@@ -61,6 +61,24 @@ void Worker::ForwardToBackend(const ForwardingTable& table, const ServiceInfo& s
   const bool ipv6 = (l3[0] >> 4) == 6;
   const uint32_t l3_length = ipv6 ? 40u + LoadBe16(l3 + 4) : LoadBe16(l3 + 2);
   const uint32_t overhead = svc.mode == ForwardingMode::kTunnel ? TunnelOverhead(backend.ipv6) : 0;
+  if (svc.mode == ForwardingMode::kNat && new_flow && payload == Payload::kFlow &&
+      nat_sessions_ != nullptr) {
+    // Replies find the flow through this session, on whichever worker they arrive. It
+    // is made with the flow, before this packet's fate is known: a first packet dropped
+    // below (TTL) or answered with frag-needed still leaves a flow whose retransmission
+    // is a hit, and its replies need the session.
+    const uint8_t* l4 = l3 + (l3[0] & 0x0f) * 4;
+    NatKey key{.backend_ip = backend.address,
+               .backend_port = backend.port,
+               .ip_proto = l3[offsetof(rte_ipv4_hdr, next_proto_id)],
+               .pad = {0, 0, 0}};
+    std::memcpy(&key.client_ip, l3 + offsetof(rte_ipv4_hdr, src_addr), 4);
+    std::memcpy(&key.client_port, l4, 2);
+    NatSession session{.last_hop = rte_pktmbuf_mtod(m, rte_ether_hdr*)->src_addr,
+                       .port_index = static_cast<uint8_t>(ingress_port),
+                       .service = static_cast<uint16_t>(svc.id)};
+    if (!nat_sessions_->Add(key, session)) stats_.counters.nat_sessions_full += 1;
+  }
   const bool too_big = l3_length + overhead > egress.mtu;
   if (too_big) [[unlikely]] {
     const bool dont_fragment =
@@ -84,19 +102,6 @@ void Worker::ForwardToBackend(const ForwardingTable& table, const ServiceInfo& s
     if (payload != Payload::kIcmpError) {
       const uint8_t ip_proto = l3[offsetof(rte_ipv4_hdr, next_proto_id)];
       uint8_t* l4 = payload == Payload::kFlow ? l3 + (l3[0] & 0x0f) * 4 : nullptr;
-      if (new_flow && l4 != nullptr && nat_sessions_ != nullptr) {
-        // Replies find the flow through this session, on whichever worker they arrive.
-        NatKey key{.backend_ip = backend.address,
-                   .backend_port = backend.port,
-                   .ip_proto = ip_proto,
-                   .pad = {0, 0, 0}};
-        std::memcpy(&key.client_ip, l3 + offsetof(rte_ipv4_hdr, src_addr), 4);
-        std::memcpy(&key.client_port, l4, 2);
-        NatSession session{.last_hop = rte_pktmbuf_mtod(m, rte_ether_hdr*)->src_addr,
-                           .port_index = static_cast<uint8_t>(ingress_port),
-                           .service = static_cast<uint16_t>(svc.id)};
-        if (!nat_sessions_->Add(key, session)) stats_.counters.nat_sessions_full += 1;
-      }
       NatSetDestination(l3, l4, ip_proto, backend.address, backend.port);
     }
   }

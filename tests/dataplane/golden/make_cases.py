@@ -2118,13 +2118,11 @@ def case_nat_vlan():
 
 def case_nat_session_after_ttl_drop():
     c = Case("nat_session_after_first_packet_dropped", NAT,
-             "KNOWN FAILING, suspected implementation bug: a SYN arriving with TTL 1 is dropped "
-             "(ttl_exceeded) after its flow entry was created; the client's retransmitted SYN "
-             "(TTL 57) is a flow-table hit and is forwarded. docs/forwarding.md: a NAT flow's "
-             "session lives as long as the flow, so the backend's SYN-ACK must be translated "
-             "back to VIP:80. The worker records the session only for a packet that is a new "
-             "flow and gets past the TTL check, so this flow never gets one and its replies are "
-             "dropped (not_local).", uses_pins=True)
+             "A SYN arriving with TTL 1 is dropped (ttl_exceeded) after its flow entry was "
+             "created; the client's retransmitted SYN (TTL 57) is a flow-table hit and is "
+             "forwarded. docs/forwarding.md: a NAT flow's session lives as long as the flow "
+             "(it is made with the flow), so the backend's SYN-ACK is translated back to "
+             "VIP:80. (Found failing by this case; fixed.)", uses_pins=True)
     syn1 = nat_client_packet(tcp_ip(CLIENT, WEB_VIP, 48020, 80, "S", ttl=1),
                              "%s:48020 > %s:80 tcp S ttl 1" % (CLIENT, WEB_VIP))
     backend = pinned(NAT, "nweb", CLIENT, 48020)
@@ -2469,13 +2467,11 @@ def case_mtu_tunnel_boundary():
 
 def case_mtu_nat_session_after_too_big():
     c = Case("mtu_nat_session_after_too_big", MTU,
-             "KNOWN FAILING, suspected implementation bug: the first datagram of a NAT UDP "
-             "flow (1400 bytes, DF) is too big for the backend's 1280-byte port and is "
-             "answered with frag-needed after its flow entry was created; the client's smaller "
-             "retry is a flow-table hit and is forwarded. docs/forwarding.md: the session "
-             "lives as long as the flow, so the backend's answer must be translated back to "
-             "VIP:53; no session was recorded (only a new flow that gets past the MTU check "
-             "records one), so the answer is dropped (not_local).")
+             "The first datagram of a NAT UDP flow (1400 bytes, DF) is too big for the "
+             "backend's 1280-byte port and is answered with frag-needed after its flow entry "
+             "was created; the client's smaller retry is a flow-table hit and is forwarded. "
+             "docs/forwarding.md: the session lives as long as the flow, so the backend's "
+             "answer is translated back to VIP:53. (Found failing by this case; fixed.)")
     big = ip_frame(udp_ip(CLIENT, "10.0.100.8", 5800, 53, payload=BIG_PAYLOAD[:1372]),
                    "%s:5800 > 10.0.100.8:53 udp 1372 bytes, DF" % CLIENT)
     reply = frag_needed_from_lb(big, 1280)
@@ -2894,14 +2890,10 @@ def case_fragments_ipv6():
 
 def case_fragments_same_burst():
     c = Case("fragments_same_burst", BASIC,
-             "KNOWN FAILING, suspected implementation bug: the first fragment and the later "
-             "fragment of one datagram arrive in order in the same RX burst (the usual case: a "
-             "sender emits them back to back). docs/forwarding.md drops a later fragment as "
-             "fragment_unknown only when it arrives before its first, on another worker, after "
-             "2 s or after its slot was reused; none holds, so both must reach the first "
-             "fragment's backend. The worker handles the later fragment while classifying the "
-             "burst, before the first fragment's flow is decided after the bulk lookup, and "
-             "drops it.", uses_pins=True)
+             "The first fragment and the later fragment of one datagram arrive in order in the "
+             "same RX burst (the usual case: a sender emits them back to back); both reach the "
+             "first fragment's backend (the worker handles IPv4 later fragments after the "
+             "burst's flows; found failing by this case, fixed).", uses_pins=True)
     ip = tcp_ip(CLIENT, WEB_VIP, 45014, 80, "PA", payload=bytes(range(40)), seq=1001, ack=5001,
                 df=False, ident=0x2224)
     first, later = fragment_frames(ip, 32)
