@@ -437,7 +437,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   // The 10M-flow table (sized for 20M keys) takes about 1.3 GiB of rte_malloc memory,
-  // all cases together 2.6 GiB peak RSS; the rest is headroom. Pages are only touched
+  // all cases together 2.7 GB peak RSS; the rest is headroom. Pages are only touched
   // when used.
   if (absl::Status s = bench::SetUpEnv(4096); !s.ok()) {
     std::fprintf(stderr, "worker_bench: %s\n", std::string(s.message()).c_str());
