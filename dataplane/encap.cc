@@ -21,44 +21,6 @@ void StoreBe16(uint8_t* p, uint16_t v) {
   p[1] = static_cast<uint8_t>(v);
 }
 
-// The outer headers are built in local arrays and copied into the mbuf: GCC 12 reports
-// false out-of-bounds writes for stores through pointers into mbuf data.
-void BuildOuterIpv4(const uint8_t* inner, uint16_t inner_len, const TunnelEndpoints& t,
-                    uint8_t (&h)[20]) {
-  std::memset(h, 0, sizeof(h));
-  h[0] = 0x45;
-  h[1] = inner[offsetof(rte_ipv4_hdr, type_of_service)];
-  StoreBe16(h + offsetof(rte_ipv4_hdr, total_length), static_cast<uint16_t>(inner_len + 20));
-  std::memcpy(h + offsetof(rte_ipv4_hdr, packet_id), inner + offsetof(rte_ipv4_hdr, packet_id), 2);
-  // DF is copied so that path MTU discovery keeps working through the tunnel: a router
-  // that cannot forward the outer packet answers with frag-needed rather than
-  // fragmenting. MF and the offset describe the inner packet, not the outer one.
-  const uint16_t inner_frag = LoadBe16(inner + offsetof(rte_ipv4_hdr, fragment_offset));
-  StoreBe16(h + offsetof(rte_ipv4_hdr, fragment_offset),
-            static_cast<uint16_t>(inner_frag & RTE_IPV4_HDR_DF_FLAG));
-  h[offsetof(rte_ipv4_hdr, time_to_live)] = kOuterHopLimit;
-  h[offsetof(rte_ipv4_hdr, next_proto_id)] = IPPROTO_IPIP;
-  std::memcpy(h + offsetof(rte_ipv4_hdr, src_addr), &t.src4, 4);
-  std::memcpy(h + offsetof(rte_ipv4_hdr, dst_addr), &t.dst4, 4);
-  StoreChecksum(h + offsetof(rte_ipv4_hdr, hdr_checksum), Checksum(h, sizeof(h)));
-}
-
-void BuildOuterIpv6(const uint8_t* inner, bool inner_ipv6, uint16_t inner_len,
-                    const TunnelEndpoints& t, uint8_t (&h)[40]) {
-  const uint32_t traffic_class = inner_ipv6 ? (inner[0] & 0x0fu) << 4 | inner[1] >> 4 : inner[1];
-  const uint32_t vtc_flow =
-      6u << 28 | traffic_class << RTE_IPV6_HDR_TC_SHIFT | (t.flow_label & RTE_IPV6_HDR_FL_MASK);
-  h[0] = static_cast<uint8_t>(vtc_flow >> 24);
-  h[1] = static_cast<uint8_t>(vtc_flow >> 16);
-  h[2] = static_cast<uint8_t>(vtc_flow >> 8);
-  h[3] = static_cast<uint8_t>(vtc_flow);
-  StoreBe16(h + offsetof(rte_ipv6_hdr, payload_len), inner_len);
-  h[offsetof(rte_ipv6_hdr, proto)] = inner_ipv6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
-  h[offsetof(rte_ipv6_hdr, hop_limits)] = kOuterHopLimit;
-  std::memcpy(h + offsetof(rte_ipv6_hdr, src_addr), t.src6.data(), 16);
-  std::memcpy(h + offsetof(rte_ipv6_hdr, dst_addr), t.dst6.data(), 16);
-}
-
 }  // namespace
 
 bool Encapsulate(rte_mbuf* m, uint16_t l3_offset, const TunnelEndpoints& t) {
@@ -100,14 +62,42 @@ bool Encapsulate(rte_mbuf* m, uint16_t l3_offset, const TunnelEndpoints& t) {
   std::memmove(front, front + overhead, l3_offset);
   StoreBe16(front + l3_offset - 2, t.outer_ipv6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
   const uint8_t* inner_now = front + l3_offset + overhead;
+  // The outer header is assembled in registers and stored with wide stores: building it
+  // in a byte array and reading that back (checksum, copy) stalled on store forwarding.
+  uint8_t* outer = front + l3_offset;
   if (t.outer_ipv6) {
-    uint8_t outer[40];
-    BuildOuterIpv6(inner_now, version == 6, static_cast<uint16_t>(inner_len), t, outer);
-    std::memcpy(front + l3_offset, outer, sizeof(outer));
+    const uint32_t traffic_class =
+        version == 6 ? (inner_now[0] & 0x0fu) << 4 | inner_now[1] >> 4 : inner_now[1];
+    const uint32_t vtc_flow =
+        6u << 28 | traffic_class << RTE_IPV6_HDR_TC_SHIFT | (t.flow_label & RTE_IPV6_HDR_FL_MASK);
+    const uint64_t w0 = uint64_t{rte_cpu_to_be_32(vtc_flow)} |
+                        uint64_t{rte_cpu_to_be_16(static_cast<uint16_t>(inner_len))} << 32 |
+                        uint64_t{version == 6 ? uint8_t{IPPROTO_IPV6} : uint8_t{IPPROTO_IPIP}}
+                            << 48 |
+                        uint64_t{kOuterHopLimit} << 56;
+    std::memcpy(outer, &w0, 8);
+    std::memcpy(outer + 8, t.src6.data(), 16);
+    std::memcpy(outer + 24, t.dst6.data(), 16);
   } else {
-    uint8_t outer[20];
-    BuildOuterIpv4(inner_now, static_cast<uint16_t>(inner_len), t, outer);
-    std::memcpy(front + l3_offset, outer, sizeof(outer));
+    uint16_t id;
+    uint16_t frag;
+    std::memcpy(&id, inner_now + offsetof(rte_ipv4_hdr, packet_id), 2);
+    std::memcpy(&frag, inner_now + offsetof(rte_ipv4_hdr, fragment_offset), 2);
+    frag &= rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+    const uint64_t w0 = uint64_t{0x45} | uint64_t{inner_now[1]} << 8 |
+                        uint64_t{rte_cpu_to_be_16(static_cast<uint16_t>(inner_len + 20))} << 16 |
+                        uint64_t{id} << 32 | uint64_t{frag} << 48;
+    uint64_t w1 = uint64_t{kOuterHopLimit} | uint64_t{IPPROTO_IPIP} << 8 | uint64_t{t.src4} << 32;
+    // One's complement sum of the header's 16-bit words, in memory order (RFC 1071: the
+    // sum is byte-order independent, so the native lanes of the words will do).
+    uint64_t sum = (w0 & 0xffffffff) + (w0 >> 32) + (w1 & 0xffffffff) + (w1 >> 32) + t.dst4;
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    w1 |= uint64_t{static_cast<uint16_t>(~sum)} << 16;
+    std::memcpy(outer, &w0, 8);
+    std::memcpy(outer + 8, &w1, 8);
+    std::memcpy(outer + 16, &t.dst4, 4);
   }
   return true;
 }

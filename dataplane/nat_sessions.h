@@ -169,6 +169,22 @@ class NatSessionTable {  // NOLINT(clang-analyzer-optin.performance.Padding)
     return true;
   }
 
+  // Looks up n <= 64 keys at once (rte_hash prefetches their buckets); bit i of the
+  // returned mask: keys[i] was found, its session in sessions[i].
+  uint64_t LookupBulk(const NatKey** keys, uint32_t* hashes, uint32_t n,
+                      NatSession* sessions) const {
+    uint64_t hits = 0;
+    void* data[64];
+    rte_hash_lookup_with_hash_bulk_data(hash_, reinterpret_cast<const void**>(keys), hashes, n,
+                                        &hits, data);
+    for (uint32_t i = 0; i < n; ++i) {
+      if ((hits >> i & 1) != 0) {
+        sessions[i] = UnpackNatSession(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data[i])));
+      }
+    }
+    return hits;
+  }
+
   // Any thread. Removing an absent key does nothing. The key's slot is recycled once
   // every online reader has passed a quiescent state.
   void Remove(const NatKey& key) { Remove(key, Hash(key)); }

@@ -119,9 +119,14 @@ class Worker {
                   const ParsedPacket& p);
   void ForwardFlow6(const ForwardingTable& table, const ServiceInfo& svc, uint16_t port_index,
                     rte_mbuf* m, const ParsedPacket& p);
+  void ForwardFlow6At(const ForwardingTable& table, const ServiceInfo& svc, uint16_t port_index,
+                      rte_mbuf* m, const ParsedPacket& p, const FlowKeyV6& key, uint32_t hash,
+                      int32_t pos);
   void HandleIcmpError(const ForwardingTable& table, uint16_t port_index, rte_mbuf* m,
                        const ParsedPacket& p, bool ipv6);
   bool HandleNatReply(const ForwardingTable& table, rte_mbuf* m, const ParsedPacket& p);
+  bool TranslateNatReply(const ForwardingTable& table, rte_mbuf* m, const ParsedPacket& p,
+                         const NatSession& session);
   void HandleLaterFragment(const ForwardingTable& table, uint16_t port_index, rte_mbuf* m,
                            const ParsedPacket& p, bool to_vip);
   FragmentKey KeyOf(const rte_mbuf* m, const ParsedPacket& p) const;

@@ -151,13 +151,18 @@ void Worker::ForwardFlow6(const ForwardingTable& table, const ServiceInfo& svc, 
   key.dst_port = p.dst_port;
   key.ip_proto = p.ip_proto;
   const uint32_t hash = flows6_.Hash(key);
+  ForwardFlow6At(table, svc, port_index, m, p, key, hash, flows6_.Lookup(&key, hash));
+}
+
+void Worker::ForwardFlow6At(const ForwardingTable& table, const ServiceInfo& svc,
+                            uint16_t port_index, rte_mbuf* m, const ParsedPacket& p,
+                            const FlowKeyV6& key, uint32_t hash, int32_t pos) {
   const uint32_t timeout =
       svc.ip_proto == IPPROTO_TCP ? table.tcp_timeout_ms : table.udp_timeout_ms;
   LcoreCounters& c = stats_.counters;
   FlowEntry* entry = nullptr;
   BackendId id = kNoBackend;
   bool new_flow = true;
-  const int32_t pos = flows6_.Lookup(&key, hash);
   if (pos != FlowTable::kMiss) {
     entry = &flows6_.entry(pos);
     const BackendInfo* b = table.Backend(entry->backend);
@@ -281,6 +286,11 @@ bool Worker::HandleNatReply(const ForwardingTable& table, rte_mbuf* m, const Par
                    .pad = {0, 0, 0}};
   NatSession session;
   if (!nat_sessions_->Lookup(key, &session)) return false;
+  return TranslateNatReply(table, m, p, session);
+}
+
+bool Worker::TranslateNatReply(const ForwardingTable& table, rte_mbuf* m, const ParsedPacket& p,
+                               const NatSession& session) {
   const ServiceInfo* svc = table.ServiceById(session.service);
   if (svc == nullptr || svc->mode != ForwardingMode::kNat ||
       session.port_index >= table.ports.size()) {
