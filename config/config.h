@@ -78,6 +78,9 @@ struct DataplaneConfig {
   absl::Duration idle_sleep_max = absl::Microseconds(200);
   uint32_t rx_descriptors = 1024;  // per RX queue
   uint32_t tx_descriptors = 1024;  // per TX queue
+  // ICMP errors a worker generates (frag-needed, packet too big): a token bucket.
+  uint32_t icmp_errors_per_second = 1000;
+  uint32_t icmp_error_burst = 100;
   std::vector<std::string> eal;
   std::vector<Port> ports;
   std::vector<Route> routes;

@@ -85,6 +85,8 @@ DataplaneConfig ReadDataplane(ReadContext& ctx, const YAML::Node& node, const st
              DurationIn(absl::Microseconds(1), absl::Milliseconds(100)));
   r.Optional("rx_descriptors", &dp.rx_descriptors, IntegerIn(64, 16384));
   r.Optional("tx_descriptors", &dp.tx_descriptors, IntegerIn(64, 16384));
+  r.Optional("icmp_errors_per_second", &dp.icmp_errors_per_second, IntegerIn(1, 1000000));
+  r.Optional("icmp_error_burst", &dp.icmp_error_burst, IntegerIn(1, 100000));
   if (auto eal = r.Find("eal")) {
     ForEachItem(ctx, *eal, r.PathOf("eal"), 0, kMaxEalArgs,
                 [&](const YAML::Node& item, const std::string& item_path) {

@@ -181,7 +181,9 @@ absl::Status Appliance::Start() {
         dp::WorkerSetup{.index = w,
                         .dpdk_ports = dpdk_ports,
                         .idle_backoff = dpc.idle_backoff,
-                        .idle_sleep_max_us = idle_sleep_us},
+                        .idle_sleep_max_us = idle_sleep_us,
+                        .icmp_errors_per_second = dpc.icmp_errors_per_second,
+                        .icmp_error_burst = dpc.icmp_error_burst},
         dp::WorkerContext{.publisher = *publisher_,
                           .neighbors = *neighbor_table_,
                           .flows = *flow_tables_[flow_tables_.size() - 2],
@@ -224,8 +226,8 @@ void Appliance::LogSummary() const {
   for (size_t w = 0; w < worker_stats_.size(); ++w) {
     const dp::LcoreCounters& c = worker_stats_[w]->counters;
     if (worker_stats_.size() > 1) {
-      Log(absl::StrFormat("worker %u: rx %u, tx %u, new flows %u, nat replies %u", w,
-                          c.rx_packets, c.tx_packets, c.new_flows, c.nat_reply_packets));
+      Log(absl::StrFormat("worker %u: rx %u, tx %u, new flows %u, nat replies %u", w, c.rx_packets,
+                          c.tx_packets, c.new_flows, c.nat_reply_packets));
     }
     total.rx_packets += c.rx_packets;
     total.tx_packets += c.tx_packets;

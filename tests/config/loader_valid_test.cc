@@ -44,7 +44,10 @@ services:
   EXPECT_TRUE(c.dataplane.eal.empty());
   EXPECT_EQ(c.dataplane.ports[0].mtu, 1500u);
   EXPECT_FALSE(c.dataplane.tunnel_source);
+  EXPECT_EQ(c.dataplane.icmp_errors_per_second, 1000u);
+  EXPECT_EQ(c.dataplane.icmp_error_burst, 100u);
   EXPECT_EQ(c.dataplane.flow_table.capacity, 1048576u);
+  EXPECT_EQ(c.dataplane.flow_table.capacity6, 262144u);
   EXPECT_EQ(c.dataplane.flow_table.tcp_timeout, absl::Seconds(300));
   EXPECT_EQ(c.dataplane.flow_table.udp_timeout, absl::Seconds(30));
   EXPECT_EQ(c.metrics.listen.ToString(), "127.0.0.1:9750");

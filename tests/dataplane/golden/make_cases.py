@@ -76,8 +76,10 @@ class Config:
     written as they are."""
 
     def __init__(self, name, ports, services, static_backends=True, neighbor_cache=None,
-                 port_extra=None, neighbors=None, routes=None, tunnel_source=None):
+                 port_extra=None, neighbors=None, routes=None, tunnel_source=None,
+                 dataplane_extra=None):
         self.name, self.ports, self.services = name, ports, services
+        self.dataplane_extra = dataplane_extra or {}
         self.static_backends = static_backends
         self.neighbor_cache = neighbor_cache
         self.port_extra = port_extra or {}
@@ -118,7 +120,9 @@ class Config:
 
     def text(self):
         out = [HEADER, "dataplane:\n", "  workers: 1\n", "  rx_descriptors: 256\n",
-               "  tx_descriptors: 256\n", "  ports:\n"]
+               "  tx_descriptors: 256\n"]
+        out += ["  %s: %s\n" % kv for kv in self.dataplane_extra.items()]
+        out.append("  ports:\n")
         for name, device, prefix in self.ports:
             extra = "".join(", %s: %s" % kv for kv in self.port_extra.get(name, {}).items())
             out.append('    - { name: %s, device: "%s", address: %s%s }\n' % (
@@ -1531,6 +1535,15 @@ MTU = Config(
     port_extra={"p0": {"address6": P0_IP6 + "/64"},
                 "p1": {"address6": P1_IP6 + "/64", "mtu": 1280}})
 
+# The MTU config with a tiny ICMP error budget: a burst of 3, refilled at 1 per second
+# (a case takes milliseconds, so no token comes back during it).
+RATE_LIMIT = Config(
+    "rate_limit",
+    [("p0", "net_ring_g0", P0_IP + "/24"), ("p1", "net_ring_g1", P1_IP + "/24")],
+    [Service("web", WEB_VIP, 80, "tcp", [("10.0.1.11", {})])],
+    port_extra={"p1": {"mtu": 1280}},
+    dataplane_extra={"icmp_errors_per_second": 1, "icmp_error_burst": 3})
+
 # Backends behind gateways (dataplane.routes): 10.8.0.0/24 has two routes (metric 5 wins)
 # and is inside 10.8.0.0/16 (the longer prefix wins); 10.8.1.0/24 only matches the /16.
 # No tunnel_source: the outer source is the port's address of the backend's family.
@@ -1563,7 +1576,7 @@ RESOLVE6 = Config(
     neighbor_cache={"retry_interval": "1s", "retries": 2, "hold_packets": 2},
     port_extra={"p0": {"address6": P0_IP6 + "/64"}})
 
-CONFIGS += [TUNNEL, NAT, IPV6, MTU, ROUTES, RESOLVE6]
+CONFIGS += [TUNNEL, NAT, IPV6, MTU, RATE_LIMIT, ROUTES, RESOLVE6]
 
 
 # Where a backend's packets go: its egress port and the MAC of its next hop ----------------
@@ -2386,6 +2399,26 @@ def case_mtu_dr_df():
     return c
 
 
+def case_mtu_rate_limit():
+    c = Case("mtu_icmp_rate_limit", RATE_LIMIT,
+             "Five 1400-byte DF packets of one flow for a 1280-byte egress, with "
+             "icmp_error_burst 3 and 1 per second: the first three are answered with "
+             "frag-needed, the last two are dropped as too_big and counted as suppressed.")
+    packets = [tcp_packet(49050, "PA", payload=BIG_PAYLOAD[:1360], seq=1001 + 1360 * i,
+                          ack=5001) for i in range(5)]
+    replies = [frag_needed_from_lb(p, 1280) for p in packets[:3]]
+    c.step([("p0", p, "reply") for p in packets[:3]] +
+           [("p0", p, "drop:too_big") for p in packets[3:]],
+           [("p0", r) for r in replies])
+    for i, p in enumerate(packets):
+        count_flow(c, "web", "10.0.1.11", p, [], i == 0)
+    for r in replies:
+        c.count(tx_packets=1, tx_bytes=len(r.data), icmp_too_big_sent=1)
+    c.counters["drops.too_big"] += 2
+    c.count(icmp_errors_suppressed=2, flow_entries=1)
+    return c
+
+
 def case_mtu_dr_fragmented():
     c = Case("mtu_dr_ipv4_fragments", MTU,
              "DR, a 1400-byte IPv4 packet without DF for a 1280-byte egress: two fragments "
@@ -2517,7 +2550,7 @@ def case_mtu_refragment():
 
 
 def mtu_cases():
-    return [case_mtu_dr_df(), case_mtu_dr_fragmented(), case_mtu_dr_ipv6(), case_mtu_nat_df(),
+    return [case_mtu_dr_df(), case_mtu_rate_limit(), case_mtu_dr_fragmented(), case_mtu_dr_ipv6(), case_mtu_nat_df(),
             case_mtu_nat_fragmented(), case_mtu_tunnel_boundary(),
             case_mtu_nat_session_after_too_big(), case_mtu_refragment()]
 
