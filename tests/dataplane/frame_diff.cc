@@ -49,9 +49,8 @@ void DescribeL4(const Bytes& f, size_t ip, size_t l4, size_t end, uint8_t proto,
                 bool ipv6 = false, int depth = 0) {
   const size_t len = end - l4;
   // Pseudo-header: addresses, protocol, L4 length.
-  const uint32_t pseudo =
-      ipv6 ? Sum16(f, ip + 8, ip + 40) + proto + static_cast<uint32_t>(len)
-           : Sum16(f, ip + 12, ip + 20) + proto + static_cast<uint32_t>(len);
+  const uint32_t pseudo = ipv6 ? Sum16(f, ip + 8, ip + 40) + proto + static_cast<uint32_t>(len)
+                               : Sum16(f, ip + 12, ip + 20) + proto + static_cast<uint32_t>(len);
   if (proto == 4 || proto == 41) {  // a tunnel: the inner packet
     absl::StrAppend(&out, "  inner: ");
     DescribeIp(f, l4, end, out, depth + 1);

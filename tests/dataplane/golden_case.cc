@@ -83,7 +83,8 @@ Verdict ParseVerdict(const YAML::Node& node) {
   } else {
     throw CaseError(
         node,
-        absl::StrFormat("verdict '%s': expected forward, reply, nat_reply, slow_path or drop:LABEL", text));
+        absl::StrFormat("verdict '%s': expected forward, reply, nat_reply, slow_path or drop:LABEL",
+                        text));
   }
   return v;
 }
