@@ -101,17 +101,7 @@ e2e_decap_check "${TOPO_BACKENDS[@]}"
 
 step "3. nat through the gateway: 100 requests to http://$TOPO_VIP_NAT/ (port 80 -> 8080)"
 e2e_burst "http://$TOPO_VIP_NAT/" 100 10 40
-out=$(client_py 10 get "http://$TOPO_VIP_NAT/whoami" --timeout 2 2>&1)
-line=$(tail -n1 <<<"$out")
-echo "  $line"
-b=$(sed -n 's/^backend=\(b[0-9]\) .*/\1/p' <<<"$line")
-if [ -n "$b" ] && grep -qE \
-  "^backend=$b local=$(e2e_re "${TOPO_IP[$b]}"):8080 peer=$(e2e_re "$TOPO_CLIENT_IP"):[0-9]+$" \
-  <<<"$line"; then
-  pass "nat: local is ${TOPO_IP[$b]}:8080 ($b), peer is the client $TOPO_CLIENT_IP"
-else
-  fail "nat whoami: $out"
-fi
+e2e_whoami_nat "http://$TOPO_VIP_NAT/whoami" 8080 nat
 
 step "4. the traffic went through the gateway"
 read -r fwd1 tx1 rx1 < <(gw_counters)

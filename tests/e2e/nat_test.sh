@@ -68,17 +68,7 @@ step "2. 300 requests, each a new connection, to http://$TOPO_VIP/ (port 80 -> 8
 e2e_burst "http://$TOPO_VIP/" 300 15 40
 
 step "3. /whoami through the VIP: the backend sees itself:8080 as local, the client as peer"
-out=$(client_py 10 get "http://$TOPO_VIP/whoami" --timeout 2 2>&1)
-line=$(tail -n1 <<<"$out")
-echo "  $line"
-b=$(sed -n 's/^backend=\(b[0-9]\) .*/\1/p' <<<"$line")
-if [ -n "$b" ] && grep -qE \
-  "^backend=$b local=$(e2e_re "${TOPO_IP[$b]}"):8080 peer=$(e2e_re "$TOPO_CLIENT_IP"):[0-9]+$" \
-  <<<"$line"; then
-  pass "nat: local is ${TOPO_IP[$b]}:8080 ($b), peer is the client $TOPO_CLIENT_IP"
-else
-  fail "whoami: $out"
-fi
+e2e_whoami_nat "http://$TOPO_VIP/whoami" 8080 nat
 
 step "4. a 1 MiB download through the VIP"
 e2e_download "http://$TOPO_VIP/slow?seconds=1" 15

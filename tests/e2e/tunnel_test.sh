@@ -23,31 +23,7 @@ e2e_init tunnel_test stun- tunnel "$@"
 
 e2e_topology
 
-cat >"$cfg" <<YAML
-# Written by tests/e2e/tunnel_test.sh
-dataplane:
-  workers: 1
-  eal: [$(e2e_eal_list)]
-  ports:
-    - name: p0
-      device: "net_af_packet0,iface=lb0"
-      address: $TOPO_LB_IP/$TOPO_PREFIXLEN
-      mtu: 1500
-  flow_table: { capacity: 65536, tcp_timeout: 300s, udp_timeout: 30s }
-metrics: { listen: 127.0.0.1:19751 }
-control: { socket: $tmp/sluice.sock }
-services:
-  - name: web
-    vip: $TOPO_VIP
-    port: 80
-    protocol: tcp
-    forwarding: tunnel
-    health_check: { type: none }
-    backends:
-      - { address: ${TOPO_IP[b1]} }
-      - { address: ${TOPO_IP[b2]} }
-      - { address: ${TOPO_IP[b3]} }
-YAML
+e2e_web_config tunnel 19751
 e2e_start_sluice
 
 step "1. ping the VIP and the LB's address from the client"

@@ -1,15 +1,16 @@
 # shellcheck shell=bash disable=SC2034,SC2317  # (variables for the tests; trap functions)
-# What every end-to-end test after dr_test.sh shares (dr_test.sh has its own copy of the
-# same logic): root check, one claim per namespace prefix, work directory, hugepages, the
-# topology of a plan (lib/topology.sh), starting and stopping Sluice, PASS/FAIL
-# bookkeeping, and the EXIT trap that removes everything and checks it is gone.
+# What every end-to-end test shares: root check, one claim per namespace prefix, work
+# directory, hugepages, the topology of a plan (lib/topology.sh), starting and stopping
+# Sluice, PASS/FAIL bookkeeping, and the EXIT trap that removes everything and checks it
+# is gone.
 #
 #   source "$here/lib/harness.sh"
 #   e2e_init NAME DEFAULT_PREFIX PLAN "$@"   # NAME like tunnel_test; "$@" = [PATH/TO/sluice]
 #   e2e_topology                             # topo_up + backends (+ decap.py) of the plan
-#   ... write "$cfg" (with "$(e2e_eal_list)" in dataplane.eal) ...
+#   ... write "$cfg" (with "$(e2e_eal_list)" in dataplane.eal), or for one service "web"
+#       at VIP:80 on the plan's backends: e2e_web_config FORWARDING METRICS_PORT ...
 #   e2e_start_sluice                         # --check, start in PREFIXlb, wait for ready
-#   ... checks: pass / fail / die, e2e_burst, e2e_whoami, e2e_ping ...
+#   ... checks: pass / fail / die, e2e_burst, e2e_whoami(_nat), e2e_ping ...
 #   e2e_stop_and_account MIN_RX              # SIGTERM, exit 0, 'stopped', the summary identity
 #   exit 0                                   # the trap prints the totals, exit 1 on a FAIL
 #
@@ -85,7 +86,11 @@ stop_sluice() {
 
 e2e_cleanup() {
   local rc=$? left f
-  trap - EXIT INT TERM HUP
+  # A second signal must not cut the cleanup short: timeout(1) sends its signal to the
+  # test and again to the whole process group, and Ctrl-C may be pressed twice. Every
+  # wait below is bounded; SIGKILL still works (the next run removes what is left).
+  trap '' INT TERM HUP
+  trap - EXIT
   set +e
   step "cleanup"
   [ -n "$sluice_pid" ] && { stop_sluice 5; echo "sluice stopped by cleanup ($sluice_status)"; }
@@ -170,8 +175,8 @@ e2e_init() {
   topo_claim "$prefix" ||
     { echo "FAIL: prefix $prefix is in use; set SLUICE_E2E_PREFIX"; exit 1; }
   trap e2e_cleanup EXIT
-  trap 'fail "interrupted (SIGINT)"; exit 130' INT
-  trap 'fail "terminated (SIGTERM or SIGHUP)"; exit 143' TERM HUP
+  trap 'trap "" INT TERM HUP; fail "interrupted (SIGINT)"; exit 130' INT
+  trap 'trap "" INT TERM HUP; fail "terminated (SIGTERM or SIGHUP)"; exit 143' TERM HUP
 
   # Work files live in /run (root only), one directory per prefix. One left by a run that
   # was killed with SIGKILL is removed, and the hugepages it reserved are given back.
@@ -249,6 +254,39 @@ e2e_eal_list() {
   echo "${s%, }"
 }
 
+# e2e_web_config FORWARDING METRICS_PORT: writes $cfg for the usual single-service test:
+# one worker, port p0 on lb0 (the plan's LB address, MTU 1500), and service "web" at
+# $TOPO_VIP:80/tcp with that forwarding mode, no health check, the plan's backends on
+# port 80. METRICS_PORT (on 127.0.0.1) is the test's own.
+e2e_web_config() {
+  local forwarding=$1 metrics_port=$2 b
+  cat >"$cfg" <<YAML
+# Written by tests/e2e/$e2e_name.sh
+dataplane:
+  workers: 1
+  eal: [$(e2e_eal_list)]
+  ports:
+    - name: p0
+      device: "net_af_packet0,iface=lb0"
+      address: $TOPO_LB_IP/$TOPO_PREFIXLEN
+      mtu: 1500
+  flow_table: { capacity: 65536, tcp_timeout: 300s, udp_timeout: 30s }
+metrics: { listen: 127.0.0.1:$metrics_port }
+control: { socket: $tmp/sluice.sock }
+services:
+  - name: web
+    vip: $TOPO_VIP
+    port: 80
+    protocol: tcp
+    forwarding: $forwarding
+    health_check: { type: none }
+    backends:
+YAML
+  for b in "${TOPO_BACKENDS[@]}"; do
+    echo "      - { address: ${TOPO_IP[$b]} }" >>"$cfg"
+  done
+}
+
 # e2e_start_sluice: sluice --check on $cfg, then Sluice in PREFIXlb; waits (20 s at most)
 # for "sluice: ready".
 e2e_start_sluice() {
@@ -291,13 +329,14 @@ e2e_ping() {
   done
 }
 
-# e2e_burst URL COUNT MIN_PERCENT [SECONDS]: COUNT requests, each a new connection; every
-# one must be answered and each backend must serve at least MIN_PERCENT. Sets
-# E2E_BURST_OUT (client.py's output) and E2E_SERVED[NAME].
+# e2e_burst URL COUNT MIN_PERCENT [SECONDS [MAX_PERCENT]]: COUNT requests, each a new
+# connection; every one must be answered, each backend must serve at least MIN_PERCENT
+# (and at most MAX_PERCENT, if given), and no answer may come from anything but the plan's
+# backends. Sets E2E_BURST_OUT (client.py's output) and E2E_SERVED[NAME].
 declare -gA E2E_SERVED=()
 E2E_BURST_OUT=""
 e2e_burst() {
-  local url=$1 count=$2 min=$3 seconds=${4:-60} out b n ok=1 other
+  local url=$1 count=$2 min=$3 seconds=${4:-60} max=${5:-} out b n ok=1 other names
   out=$(client_py "$((seconds + 20))" burst "$url" "$count" --timeout 2 \
     --deadline "$seconds" --max-failures 5 2>&1)
   E2E_BURST_OUT=$out
@@ -314,11 +353,17 @@ e2e_burst() {
     E2E_SERVED[$b]=$n
     printf '  %-3s %4d  %5.1f%%\n' "$b" "$n" "$(awk -v n="$n" -v c="$count" 'BEGIN {print 100 * n / c}')"
     [ $((n * 100)) -ge $((min * count)) ] || ok=0
+    [ -z "$max" ] || [ $((n * 100)) -le $((max * count)) ] || ok=0
   done
-  other=$(awk '$1 == "served" && $2 !~ /^b[0-9]+$/' <<<"$out")
+  names=$(printf '%s|' "${TOPO_BACKENDS[@]}")
+  other=$(awk -v re="^(${names%|})\$" '$1 == "served" && $2 !~ re' <<<"$out")
   [ -z "$other" ] || { ok=0; echo "  unexpected bodies: $other"; }
-  if [ "$ok" = 1 ]; then pass "each backend served at least $min% of $url"; else
-    fail "some backend served less than $min% of $url"
+  if [ -z "$max" ]; then
+    if [ "$ok" = 1 ]; then pass "each backend served at least $min% of $url"; else
+      fail "some backend served less than $min% of $url"
+    fi
+  elif [ "$ok" = 1 ]; then pass "each backend served $min%-$max% of $url"; else
+    fail "distribution of $url outside $min%-$max% per backend"
   fi
 }
 
@@ -329,6 +374,23 @@ e2e_whoami() {
   echo "  $(tail -n1 <<<"$out")"
   if grep -qE "$2" <<<"$(tail -n1 <<<"$out")"; then pass "$3"; else
     fail "$3: $1 answered: $out"
+  fi
+}
+
+# e2e_whoami_nat URL PORT WHAT: GET URL (a /whoami through a nat VIP) must show local =
+# the answering backend's own address:PORT and peer = the client (its address preserved).
+e2e_whoami_nat() {
+  local url=$1 port=$2 what=$3 out line b
+  out=$(client_py 10 get "$url" --timeout 2 2>&1)
+  line=$(tail -n1 <<<"$out")
+  echo "  $line"
+  b=$(sed -n 's/^backend=\(b[0-9]\) .*/\1/p' <<<"$line")
+  if [ -n "$b" ] && grep -qE \
+    "^backend=$b local=$(e2e_re "${TOPO_IP[$b]}"):$port peer=$(e2e_re "$TOPO_CLIENT_IP"):[0-9]+$" \
+    <<<"$line"; then
+    pass "$what: local is ${TOPO_IP[$b]}:$port ($b), peer is the client $TOPO_CLIENT_IP"
+  else
+    fail "$what whoami: $out"
   fi
 }
 
@@ -351,8 +413,10 @@ e2e_download() {
 }
 
 # e2e_stop_and_account MIN_RX: SIGTERM must make Sluice exit 0 within 10 s, log
-# 'sluice: stopped' and a worker summary where rx + injected == tx + slow path + dropped
-# (every packet accounted for) with rx >= MIN_RX.
+# 'sluice: stopped' and a worker summary where rx + injected + generated == tx + slow
+# path + dropped (every packet accounted for) with rx >= MIN_RX. Sets E2E_ACCOUNT[rx],
+# [injected], [tx], [slow], [dropped], [generated] (empty if there was no summary).
+declare -gA E2E_ACCOUNT=()
 e2e_stop_and_account() {
   local min_rx=$1 summary rx injected tx slow dropped
   stop_sluice 10
@@ -368,6 +432,8 @@ e2e_stop_and_account() {
   grep -o 'drops: .*' "$tmp/sluice.log" | head -1 | sed 's/^/  workers /'
   local generated
   read -r rx injected tx slow dropped generated < <(tr -cs '0-9' ' ' <<<"$summary")
+  E2E_ACCOUNT=([rx]=$rx [injected]=$injected [tx]=$tx [slow]=$slow [dropped]=$dropped
+               [generated]=$generated)
   if [ -n "${generated:-}" ] && [ $((rx + injected + generated)) -eq $((tx + slow + dropped)) ] &&
     [ "$rx" -ge "$min_rx" ]; then
     pass "accounting: rx $rx + injected $injected + generated $generated == tx $tx + slow path $slow + dropped $dropped"
