@@ -105,6 +105,8 @@ class Worker {
   void ForwardToBackend(const ForwardingTable& table, const ServiceInfo& svc, BackendId id,
                         uint16_t ingress_port, rte_mbuf* m, uint16_t l3_offset, Payload payload,
                         uint32_t flow_hash, bool new_flow);
+  void RecordNatSession(const ServiceInfo& svc, const BackendInfo& backend, uint16_t ingress_port,
+                        const rte_mbuf* m, const uint8_t* l3);
   void EmitToBackend(const ForwardingTable& table, const ServiceInfo& svc,
                      const BackendInfo& backend, rte_mbuf* m, uint16_t l3_offset,
                      uint32_t flow_hash);

@@ -52,6 +52,22 @@ bool Worker::IcmpErrorAllowed() {
   Transmit(ingress_port, reply);
 }
 
+// Replies find their flow through this session, on whichever worker they arrive.
+void Worker::RecordNatSession(const ServiceInfo& svc, const BackendInfo& backend,
+                              uint16_t ingress_port, const rte_mbuf* m, const uint8_t* l3) {
+  const uint8_t* l4 = l3 + (l3[0] & 0x0f) * 4;
+  NatKey key{.backend_ip = backend.address,
+             .backend_port = backend.port,
+             .ip_proto = l3[offsetof(rte_ipv4_hdr, next_proto_id)],
+             .pad = {0, 0, 0}};
+  std::memcpy(&key.client_ip, l3 + offsetof(rte_ipv4_hdr, src_addr), 4);
+  std::memcpy(&key.client_port, l4, 2);
+  NatSession session{.last_hop = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->src_addr,
+                     .port_index = static_cast<uint8_t>(ingress_port),
+                     .service = static_cast<uint16_t>(svc.id)};
+  if (!nat_sessions_->Add(key, session)) stats_.counters.nat_sessions_full += 1;
+}
+
 void Worker::ForwardToBackend(const ForwardingTable& table, const ServiceInfo& svc, BackendId id,
                               uint16_t ingress_port, rte_mbuf* m, uint16_t l3_offset,
                               Payload payload, uint32_t flow_hash, bool new_flow) {
@@ -63,21 +79,10 @@ void Worker::ForwardToBackend(const ForwardingTable& table, const ServiceInfo& s
   const uint32_t overhead = svc.mode == ForwardingMode::kTunnel ? TunnelOverhead(backend.ipv6) : 0;
   if (svc.mode == ForwardingMode::kNat && new_flow && payload == Payload::kFlow &&
       nat_sessions_ != nullptr) {
-    // Replies find the flow through this session, on whichever worker they arrive. It
-    // is made with the flow, before this packet's fate is known: a first packet dropped
+    // Made with the flow, before this packet's fate is known: a first packet dropped
     // below (TTL) or answered with frag-needed still leaves a flow whose retransmission
     // is a hit, and its replies need the session.
-    const uint8_t* l4 = l3 + (l3[0] & 0x0f) * 4;
-    NatKey key{.backend_ip = backend.address,
-               .backend_port = backend.port,
-               .ip_proto = l3[offsetof(rte_ipv4_hdr, next_proto_id)],
-               .pad = {0, 0, 0}};
-    std::memcpy(&key.client_ip, l3 + offsetof(rte_ipv4_hdr, src_addr), 4);
-    std::memcpy(&key.client_port, l4, 2);
-    NatSession session{.last_hop = rte_pktmbuf_mtod(m, rte_ether_hdr*)->src_addr,
-                       .port_index = static_cast<uint8_t>(ingress_port),
-                       .service = static_cast<uint16_t>(svc.id)};
-    if (!nat_sessions_->Add(key, session)) stats_.counters.nat_sessions_full += 1;
+    RecordNatSession(svc, backend, ingress_port, m, l3);
   }
   const bool too_big = l3_length + overhead > egress.mtu;
   if (too_big) [[unlikely]] {
