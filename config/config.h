@@ -106,9 +106,13 @@ struct ControlConfig {
 
 struct HealthCheck {
   HealthCheckType type = HealthCheckType::kTcp;
-  std::optional<uint16_t> port;  // absent: each backend's own port
-  std::string path = "/";        // http only
-  uint32_t expect_status = 200;  // http only
+  std::optional<uint16_t> port;      // absent: each backend's own port
+  std::string path = "/";            // http only
+  uint32_t expect_status = 200;      // http only: the lowest status accepted
+  uint32_t expect_status_max = 200;  // http only: the highest ("200-399" sets both)
+  std::string body;                  // http only: a substring the body must contain
+  std::string payload;               // udp only: the datagram sent
+  bool assume_up = false;            // `assume`: the state before the first results
   absl::Duration interval = absl::Seconds(1);
   absl::Duration timeout = absl::Milliseconds(500);
   uint32_t rise = 2;

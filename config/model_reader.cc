@@ -1,6 +1,11 @@
 #include "config/model_reader.h"
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 namespace sluice::config {
 namespace {
@@ -132,13 +137,21 @@ HealthCheck ReadHealthCheck(ReadContext& ctx, const YAML::Node& node, const std:
                                                           {"udp", HealthCheckType::kUdp}}));
   r.Optional("port", &hc.port, PortNumber());
   // Keys that only an HTTP check reads are errors elsewhere rather than silently ignored.
-  for (std::string_view http_key : {"path", "expect_status"}) {
+  for (std::string_view http_key : {"path", "expect_status", "body"}) {
     if (auto value = r.Find(http_key); value && hc.type != HealthCheckType::kHttp) {
       ctx.Error(*value, r.PathOf(http_key),
                 absl::StrFormat("'%s' applies only to http health checks, not %s", http_key,
                                 ToString(hc.type)));
     }
   }
+  if (auto value = r.Find("payload"); value && hc.type != HealthCheckType::kUdp) {
+    ctx.Error(
+        *value, r.PathOf("payload"),
+        absl::StrFormat("'payload' applies only to udp health checks, not %s", ToString(hc.type)));
+  }
+  if (hc.type == HealthCheckType::kUdp) r.Optional("payload", &hc.payload, NonEmptyString());
+  r.Optional("assume", &hc.assume_up,
+             OneOf<bool>("initial health", {{"down", false}, {"up", true}}));
   if (hc.type == HealthCheckType::kHttp) {
     ValueReader<std::string> read_path = [](ReadContext& c, const YAML::Node& n,
                                             const std::string& p) -> std::optional<std::string> {
@@ -150,7 +163,31 @@ HealthCheck ReadHealthCheck(ReadContext& ctx, const YAML::Node& node, const std:
       return text;
     };
     r.Optional("path", &hc.path, read_path);
-    r.Optional("expect_status", &hc.expect_status, IntegerIn(100, 599));
+    // "204" or "200-399".
+    ValueReader<std::pair<uint32_t, uint32_t>> read_statuses =
+        [](ReadContext& c, const YAML::Node& n,
+           const std::string& p) -> std::optional<std::pair<uint32_t, uint32_t>> {
+      std::optional<std::string> text = NonEmptyString()(c, n, p);
+      if (!text) return std::nullopt;
+      const std::vector<std::string> parts = absl::StrSplit(*text, absl::MaxSplits('-', 1));
+      uint32_t low = 0;
+      uint32_t high = 0;
+      const bool parsed = absl::SimpleAtoi(parts[0], &low) &&
+                          absl::SimpleAtoi(parts.size() == 2 ? parts[1] : parts[0], &high);
+      if (!parsed || low < 100 || high > 599 || low > high) {
+        c.Error(n, p,
+                absl::StrFormat("expected a status in [100, 599] or a range LOW-HIGH of them, "
+                                "got '%s'",
+                                *text));
+        return std::nullopt;
+      }
+      return std::make_pair(low, high);
+    };
+    std::pair<uint32_t, uint32_t> statuses{hc.expect_status, hc.expect_status_max};
+    r.Optional("expect_status", &statuses, read_statuses);
+    hc.expect_status = statuses.first;
+    hc.expect_status_max = statuses.second;
+    r.Optional("body", &hc.body, NonEmptyString());
   }
   r.Optional("interval", &hc.interval, DurationIn(absl::Milliseconds(100), absl::Hours(1)));
   r.Optional("timeout", &hc.timeout, DurationIn(absl::Milliseconds(10), absl::Minutes(1)));

@@ -58,6 +58,10 @@ services:
   EXPECT_EQ(s.table_size, 65537u);
   EXPECT_EQ(s.health_check.type, HealthCheckType::kTcp);
   EXPECT_FALSE(s.health_check.port);
+  EXPECT_EQ(s.health_check.expect_status, 200u);
+  EXPECT_EQ(s.health_check.expect_status_max, 200u);
+  EXPECT_FALSE(s.health_check.assume_up);
+  EXPECT_TRUE(s.health_check.body.empty());
   EXPECT_EQ(s.health_check.interval, absl::Seconds(1));
   EXPECT_EQ(s.health_check.timeout, absl::Milliseconds(500));
   EXPECT_EQ(s.health_check.rise, 2u);
@@ -101,8 +105,8 @@ services:
     forwarding: dr
     scheduler: maglev
     table_size: 13
-    health_check: { type: http, port: 8080, path: /healthz, expect_status: 204,
-                    interval: 2s, timeout: 250ms, rise: 1, fall: 5 }
+    health_check: { type: http, port: 8080, path: /healthz, expect_status: 200-299,
+                    body: ok, assume: up, interval: 2s, timeout: 250ms, rise: 1, fall: 5 }
     backends:
       - { address: 10.0.0.11, port: 80, weight: 0 }
       - { address: 10.0.0.12, weight: 65535, drain: true }
@@ -118,7 +122,7 @@ services:
     vip: 10.0.100.2
     port: 443
     forwarding: tunnel
-    health_check: { type: udp }
+    health_check: { type: udp, payload: ping }
     backends:
       - { address: "fd00::31" }
       - { address: 10.8.1.1 }
@@ -153,7 +157,10 @@ services:
   web.health_check.type = HealthCheckType::kHttp;
   web.health_check.port = 8080;
   web.health_check.path = "/healthz";
-  web.health_check.expect_status = 204;
+  web.health_check.expect_status = 200;
+  web.health_check.expect_status_max = 299;
+  web.health_check.body = "ok";
+  web.health_check.assume_up = true;
   web.health_check.interval = absl::Seconds(2);
   web.health_check.timeout = absl::Milliseconds(250);
   web.health_check.rise = 1;
@@ -175,6 +182,7 @@ services:
   Service mixed{
       .name = "mixed", .vip = Ip("10.0.100.2"), .port = 443, .forwarding = Forwarding::kTunnel};
   mixed.health_check.type = HealthCheckType::kUdp;
+  mixed.health_check.payload = "ping";
   mixed.backends.push_back(Backend{.address = Ip("fd00::31"), .port = 443});
   mixed.backends.push_back(Backend{.address = Ip("10.8.1.1"), .port = 443});
   e.services.push_back(mixed);
