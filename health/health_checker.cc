@@ -92,7 +92,7 @@ absl::Status HealthChecker::SetChecks(std::vector<CheckSpec> checks) {
   return absl::OkStatus();
 }
 
-void HealthChecker::Apply(std::vector<CheckSpec> checks) {
+void HealthChecker::Apply(const std::vector<CheckSpec>& checks) {
   const absl::Time now = absl::Now();
 
   // Group the new set by probe identity, then by rise/fall, reusing what already runs.
@@ -210,7 +210,7 @@ void HealthChecker::StartDue(absl::Time now) {
       ++stats.started;
     }
     probe.in_flight = true;
-    prober_->Start(id, probe.spec, [this](uint64_t token, ProbeResult result) {
+    prober_->Start(id, probe.spec, [this](uint64_t token, const ProbeResult& result) {
       OnResult(static_cast<CheckId>(token), result);
     });
   }
@@ -239,7 +239,7 @@ void HealthChecker::Poll(absl::Duration max_wait) {
     absl::MutexLock lock(&mu_);
     pending.swap(pending_);
   }
-  if (pending) Apply(*std::move(pending));
+  if (pending) Apply(*pending);
   StartDue(absl::Now());
   absl::Duration wait = max_wait;
   if (const std::optional<absl::Time> due = schedule_.NextDue()) {

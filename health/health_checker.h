@@ -147,7 +147,7 @@ class HealthChecker {
 
   explicit HealthChecker(uint64_t seed, std::unique_ptr<Prober> prober);
 
-  void Apply(std::vector<CheckSpec> checks);
+  void Apply(const std::vector<CheckSpec>& checks);
   void StartDue(absl::Time now);
   void OnResult(CheckId id, const ProbeResult& result);
   // Reports `health` for `subscriber` if it differs from what was reported last.
