@@ -18,12 +18,6 @@ namespace {
 
 constexpr uint8_t kTtl = 64;
 constexpr uint16_t kIcmpHeaderLen = 8;  // type, code, checksum, 4 type-specific bytes
-constexpr uint8_t kIcmpDestUnreachable = 3;
-constexpr uint8_t kIcmpFragNeeded = 4;  // code of type 3
-constexpr uint8_t kIcmpTimeExceeded = 11;
-constexpr uint8_t kIcmp6DestUnreachable = 1;
-constexpr uint8_t kIcmp6PacketTooBig = 2;
-constexpr uint8_t kIcmp6TimeExceeded = 3;
 constexpr size_t kIcmpChecksum = 2;
 
 uint16_t LoadBe16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
@@ -102,8 +96,8 @@ uint8_t* StartAnswer(rte_mempool* pool, const rte_mbuf* original, uint16_t l3_of
   std::memcpy(h + offsetof(rte_ipv4_hdr, dst_addr), orig_ip + offsetof(rte_ipv4_hdr, src_addr), 4);
   StoreChecksum(h + offsetof(rte_ipv4_hdr, hdr_checksum), Checksum(h, sizeof(rte_ipv4_hdr)));
   uint8_t* icmp = h + sizeof(rte_ipv4_hdr);
-  icmp[0] = kIcmpDestUnreachable;
-  icmp[1] = kIcmpFragNeeded;
+  icmp[0] = kIcmpDestinationUnreachable;
+  icmp[1] = kIcmpFragmentationNeeded;
   // Bytes 4..5 are unused (zero); 6..7 carry the next-hop MTU (RFC 1191).
   StoreBe16(icmp + 6, next_hop_mtu);
   StoreChecksum(icmp + kIcmpChecksum,
@@ -171,10 +165,12 @@ bool ParseIcmpError(const uint8_t* frame, uint32_t frame_len, uint16_t l3_offset
   const uint8_t type = icmp[0];
   uint32_t mtu = 0;
   if (!ipv6) {
-    if (type != kIcmpDestUnreachable && type != kIcmpTimeExceeded) return false;
-    if (type == kIcmpDestUnreachable && icmp[1] == kIcmpFragNeeded) mtu = LoadBe16(icmp + 6);
+    if (type != kIcmpDestinationUnreachable && type != kIcmpTimeExceeded) return false;
+    if (type == kIcmpDestinationUnreachable && icmp[1] == kIcmpFragmentationNeeded)
+      mtu = LoadBe16(icmp + 6);
   } else {
-    if (type != kIcmp6DestUnreachable && type != kIcmp6PacketTooBig && type != kIcmp6TimeExceeded) {
+    if (type != kIcmp6DestinationUnreachable && type != kIcmp6PacketTooBig &&
+        type != kIcmp6TimeExceeded) {
       return false;
     }
     if (type == kIcmp6PacketTooBig) {

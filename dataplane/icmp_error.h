@@ -20,6 +20,14 @@
 
 namespace sluice::dataplane {
 
+// The ICMP and ICMPv6 errors Sluice generates or forwards (RFC 792, RFC 4443).
+inline constexpr uint8_t kIcmpDestinationUnreachable = 3;
+inline constexpr uint8_t kIcmpFragmentationNeeded = 4;  // code of type 3
+inline constexpr uint8_t kIcmpTimeExceeded = 11;
+inline constexpr uint8_t kIcmp6DestinationUnreachable = 1;
+inline constexpr uint8_t kIcmp6PacketTooBig = 2;
+inline constexpr uint8_t kIcmp6TimeExceeded = 3;
+
 // IPv4 packets the LB sends are at most this long; RFC 1812 4.3.2.3 caps an ICMP error's
 // IP packet at 576 bytes.
 inline constexpr uint16_t kIcmpErrorMaxIpv4Length = 576;

@@ -270,12 +270,7 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
         (p.ip_proto == IPPROTO_TCP || p.ip_proto == IPPROTO_UDP)) {
       // A NAT reply, probably: looked up for the whole burst after this loop.
       NatKey& nk = reply_keys[replies];
-      nk = NatKey{.backend_ip = p.src_ip,
-                  .client_ip = p.dst_ip,
-                  .backend_port = p.src_port,
-                  .client_port = p.dst_port,
-                  .ip_proto = p.ip_proto,
-                  .pad = {0, 0, 0}};
+      nk = ReplyKey(p);
       reply_key_ptrs[replies] = &nk;
       reply_hashes[replies] = nat_sessions_->Hash(nk);
       reply_parsed[replies] = p;
@@ -400,7 +395,7 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
       FragmentKey fk{.ipv6 = false, .ip_proto = keys[k].ip_proto, .id = frag_ids[k]};
       std::memcpy(fk.src.data(), &keys[k].src_ip, 4);
       std::memcpy(fk.dst.data(), &keys[k].dst_ip, 4);
-      fragments_.Remember(fk, static_cast<uint64_t>(hashes[k]) << 32 | id, now_ms_);
+      fragments_.Remember(fk, FragmentValue(id, hashes[k]), now_ms_);
     }
     CountServiceTraffic(svc, id, rte_pktmbuf_pkt_len(m), new_flow);
     ForwardToBackend(table, svc, id, port_index, m, l3_offsets[k], Payload::kFlow, hashes[k],

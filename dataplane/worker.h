@@ -90,6 +90,20 @@ class Worker {
     kIcmpError,      // an ICMP error already translated for the backend
   };
 
+  // What the worker remembers for the later fragments of a datagram sent to a backend.
+  static uint64_t FragmentValue(BackendId id, uint32_t flow_hash) {
+    return static_cast<uint64_t>(flow_hash) << 32 | id;
+  }
+  // The NAT session key of a packet that may be a reply (backend -> client).
+  static NatKey ReplyKey(const ParsedPacket& p) {
+    return NatKey{.backend_ip = p.src_ip,
+                  .client_ip = p.dst_ip,
+                  .backend_port = p.src_port,
+                  .client_port = p.dst_port,
+                  .ip_proto = p.ip_proto,
+                  .pad = {0, 0, 0}};
+  }
+
   // worker.cc
   void Transmit(uint16_t port_index, rte_mbuf* m);
   void ToSlowPath(rte_mbuf* m, uint16_t port_index, uint32_t tag);

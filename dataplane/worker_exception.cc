@@ -11,29 +11,16 @@
 #include "dataplane/icmp_echo.h"
 #include "dataplane/icmp_error.h"
 #include "dataplane/nat_rewrite.h"
+#include "dataplane/ndp.h"
 #include "dataplane/worker.h"
 
 namespace sluice::dataplane {
 
 namespace {
 
-constexpr uint8_t kIcmpDestinationUnreachable = 3;
-constexpr uint8_t kIcmpTimeExceeded = 11;
-constexpr uint8_t kIcmpFragmentationNeeded = 4;  // code of type 3
-constexpr uint8_t kIcmp6DestinationUnreachable = 1;
-constexpr uint8_t kIcmp6PacketTooBig = 2;
-constexpr uint8_t kIcmp6TimeExceeded = 3;
-constexpr uint8_t kIcmp6EchoRequest = 128;
-constexpr uint8_t kIcmp6NeighborSolicitation = 135;
-constexpr uint8_t kIcmp6NeighborAdvertisement = 136;
 // The smallest MTU a packet-too-big may claim: RFC 791 (68) and RFC 8200 (1280).
 constexpr uint32_t kMinMtu4 = 68;
 constexpr uint32_t kMinMtu6 = 1280;
-
-// What a worker remembers for the later fragments of a datagram sent to a backend.
-uint64_t FragmentValue(BackendId id, uint32_t flow_hash) {
-  return static_cast<uint64_t>(flow_hash) << 32 | id;
-}
 
 }  // namespace
 
@@ -100,7 +87,7 @@ void Worker::HandleIpv6(const ForwardingTable& table, uint16_t port_index, rte_m
   const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
   const bool icmp = p.ip_proto == IPPROTO_ICMPV6 && !p.is_fragment;
   if (icmp &&
-      (p.icmp_type == kIcmp6NeighborSolicitation || p.icmp_type == kIcmp6NeighborAdvertisement)) {
+      (p.icmp_type == kIcmpv6NeighborSolicitation || p.icmp_type == kIcmpv6NeighborAdvertisement)) {
     ToSlowPath(m, port_index, kSlowPathArp);  // neighbour discovery, like ARP
     return;
   }
@@ -120,7 +107,7 @@ void Worker::HandleIpv6(const ForwardingTable& table, uint16_t port_index, rte_m
   }
   if (to_vip || to_port) {
     if (icmp) {
-      if (p.icmp_type == kIcmp6EchoRequest) {
+      if (p.icmp_type == kIcmpv6EchoRequest) {
         MakeEchoReply6(m, p, table.ports[port_index].mac);
         stats_.counters.icmp_echo_replies += 1;
         Transmit(port_index, m);
@@ -278,12 +265,7 @@ void Worker::HandleIcmpError(const ForwardingTable& table, uint16_t port_index, 
 // whose VIP:port the reply must come from, and the MAC the client's packets came from.
 bool Worker::HandleNatReply(const ForwardingTable& table, rte_mbuf* m, const ParsedPacket& p) {
   if (nat_sessions_ == nullptr) return false;
-  const NatKey key{.backend_ip = p.src_ip,
-                   .client_ip = p.dst_ip,
-                   .backend_port = p.src_port,
-                   .client_port = p.dst_port,
-                   .ip_proto = p.ip_proto,
-                   .pad = {0, 0, 0}};
+  const NatKey key = ReplyKey(p);
   NatSession session;
   if (!nat_sessions_->Lookup(key, &session)) return false;
   return TranslateNatReply(table, m, p, session);
