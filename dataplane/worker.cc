@@ -283,11 +283,7 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
       pkts[i] = nullptr;
       continue;
     }
-    // Not a service: the LB's own addresses, a VIP on another port/protocol, or nothing.
-    const bool to_vip = table.vip_addresses.contains(p.dst_ip);
-    Drop(m, to_vip                                 ? DropReason::kNoService
-            : table.PortWithAddress(p.dst_ip) >= 0 ? DropReason::kToLocalAddress
-                                                   : DropReason::kNotLocal);
+    Drop(m, NotForAService(table, p.dst_ip));
     pkts[i] = nullptr;
   }
   // IPv6 flows and NAT replies, each with one bulk lookup for the burst (one at a time,
@@ -312,12 +308,12 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
     for (uint32_t r = 0; r < replies; ++r) {
       rte_mbuf* m = pkts[reply_pkt[r]];
       pkts[reply_pkt[r]] = nullptr;
-      if ((hits >> r & 1) != 0 && !table.vip_addresses.contains(reply_parsed[r].dst_ip) &&
-          table.PortWithAddress(reply_parsed[r].dst_ip) < 0 &&
+      const DropReason not_ours = NotForAService(table, reply_parsed[r].dst_ip);
+      if (not_ours == DropReason::kNotLocal && (hits >> r & 1) != 0 &&
           TranslateNatReply(table, m, reply_parsed[r], sessions[r])) {
         continue;
       }
-      HandleException(table, port_index, m, reply_parsed[r]);
+      Drop(m, not_ours);  // looked up once: not a reply whose session exists
     }
   }
   if (candidates == 0) {
@@ -403,6 +399,13 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
   }
   if (deferred != 0) [[unlikely]]
     handle_later_fragments();
+}
+
+// Why an IPv4 TCP/UDP packet that no service takes is dropped: the LB's own address, a
+// VIP on another port or protocol, or not ours at all.
+DropReason Worker::NotForAService(const ForwardingTable& table, uint32_t dst_ip) {
+  if (table.vip_addresses.contains(dst_ip)) return DropReason::kNoService;
+  return table.PortWithAddress(dst_ip) >= 0 ? DropReason::kToLocalAddress : DropReason::kNotLocal;
 }
 
 void Worker::CountServiceTraffic(const ServiceInfo& svc, BackendId id, uint32_t bytes,

@@ -105,6 +105,7 @@ class Worker {
   }
 
   // worker.cc
+  static DropReason NotForAService(const ForwardingTable& table, uint32_t dst_ip);
   void Transmit(uint16_t port_index, rte_mbuf* m);
   void ToSlowPath(rte_mbuf* m, uint16_t port_index, uint32_t tag);
   void Drop(rte_mbuf* m, DropReason reason);
