@@ -1,3 +1,4 @@
+#include "lb/controller.h"
 #include "lb/table_builder.h"
 
 #include <arpa/inet.h>
