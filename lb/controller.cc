@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "config/model_reader.h"
 #include "dataplane/nat_sessions.h"
 
 namespace sluice::lb {
@@ -15,6 +16,10 @@ namespace sluice::lb {
 namespace {
 
 namespace dp = ::sluice::dataplane;
+
+// Every configured id in use plus as many released ones waiting out their grace.
+static_assert(2 * config::kMaxBackendsTotal <= dp::kMaxBackendIds);
+static_assert(2 * config::kMaxServices <= dp::kMaxServiceIds);
 
 std::string AddressPort(const config::IpAddress& address, uint16_t port) {
   return address.is_v6() ? absl::StrFormat("[%s]:%u", address.ToString(), port)
@@ -389,7 +394,8 @@ absl::Status Controller::SetDrain(std::string_view service, std::string_view bac
     std::string_view rest = backend.substr(close + 1);
     if (!rest.empty()) {
       uint32_t p = 0;
-      if (rest.front() != ':' || !absl::SimpleAtoi(std::string(rest.substr(1)), &p) || p == 0 || p > 65535) {
+      if (rest.front() != ':' || !absl::SimpleAtoi(std::string(rest.substr(1)), &p) || p == 0 ||
+          p > 65535) {
         return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
       }
       port = static_cast<uint16_t>(p);

@@ -1,4 +1,3 @@
-#include "lb/controller.h"
 #include "lb/table_builder.h"
 
 #include <arpa/inet.h>
@@ -10,6 +9,7 @@
 #include <map>
 
 #include "dataplane/port.h"
+#include "lb/controller.h"
 #include "tests/dataplane/test_eal.h"
 #include "tests/lb/load_config.h"
 
