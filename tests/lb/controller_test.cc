@@ -150,9 +150,7 @@ TEST_F(ControllerTest, ADownBackendLosesItsSlotsAndOnlyItsSlotsMove) {
 TEST_F(ControllerTest, HealthIsIgnoredWithoutChecks) {
   Make(ControllerOptions{.health_checks = false});
   ASSERT_TRUE(controller_->Start(LoadTestConfig(Yaml()), kT0).ok());
-  EXPECT_EQ(Slots(Service(table(), 80), 1),
-            65537u / 10 + (Slots(Service(table(), 80), 1) - 65537u / 10));  // has slots
-  EXPECT_GT(Slots(Service(table(), 80), 1), 0u);
+  EXPECT_GT(Slots(Service(table(), 80), 1), 0u);  // up whatever the (tcp) check
   controller_->SetHealth(1, false, "x");
   EXPECT_EQ(controller_->Flush(), 0u);
   EXPECT_TRUE(controller_->HealthChecks().empty());
