@@ -8,8 +8,13 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "build_config.h"
+#include "lb/control_server.h"
 #include "lb/daemon.h"
+#include "lb/metrics_server.h"
 #include "lb/signals.h"
+#include "lb/status_collector.h"
+#include "lb/status_format.h"
 
 namespace sluice::lb {
 
@@ -43,9 +48,19 @@ bool ControlLoop::ApplyChanges() {
   return changed;
 }
 
-std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>& args) {
+std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>& request) {
+  const bool json = !request.empty() && request[0] == "--json";
+  const std::vector<std::string> args(request.begin() + (json ? 1 : 0), request.end());
   if (args.empty()) return {2, "no command"};
   const std::string& cmd = args[0];
+  if (cmd == "list" && args.size() == 1) {
+    const StatusSnapshot snapshot = board_.Snapshot();
+    return {0, json ? FormatListJson(snapshot) : FormatList(snapshot)};
+  }
+  if (cmd == "status" && args.size() == 1) {
+    const StatusSnapshot snapshot = board_.Snapshot();
+    return {0, json ? FormatStatusJson(snapshot) : FormatStatus(snapshot)};
+  }
   if (cmd == "reload" && args.size() == 1) {
     const ReloadOutcome outcome = reloader_.Reload("sluicectl");
     watch_.Mark();
@@ -66,6 +81,20 @@ std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>&
 }
 
 absl::Status ControlLoop::Run() {
+  const config::Config& running = appliance_.controller().running();
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics = MetricsServer::Start(
+      running.metrics.listen.ToString(),
+      {std::make_shared<StatusCollector>(board_, std::string(SLUICE_VERSION))});
+  if (!metrics.ok()) return metrics.status();
+  absl::StatusOr<std::unique_ptr<ControlServer>> control =
+      ControlServer::Create(running.control.socket);
+  if (!control.ok()) return control.status();
+  Log(absl::StrFormat("metrics on http://%s/metrics, control socket %s",
+                      running.metrics.listen.ToString(), running.control.socket));
+  const ControlServer::Handler handler = [this](const std::vector<std::string>& args) {
+    auto [code, text] = Command(args);
+    return ControlResponse{.exit_code = code, .text = text};
+  };
   std::atomic<bool> stop_health{false};
   reloader_.UpdateChecks();
   std::thread health_thread([this, &stop_health] { checker_.Run(stop_health); });
@@ -90,6 +119,7 @@ absl::Status ControlLoop::Run() {
       }
     }
     work += ApplyChanges() ? 1 : 0;
+    work += static_cast<uint32_t>((*control)->Poll(handler));
     if (work == 0) {
       timespec ts{.tv_sec = 0, .tv_nsec = 1000000};  // 1 ms: ARP needs no less
       nanosleep(&ts, nullptr);
