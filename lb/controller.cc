@@ -323,7 +323,12 @@ std::unique_ptr<dp::ForwardingTable> Controller::Assemble(
     for (const BackendState& b : st.backends) max_id = std::max(max_id, b.id);
   }
   table->backends.resize(max_id + 1);
-  for (const auto& [id, r] : retired) table->backends[id] = r.info;
+  for (const auto& [id, r] : retired) {
+    table->backends[id] = r.info;
+    // The aging sweep ends a retired NAT backend's sessions only when the table says
+    // there are NAT sessions, even after the last nat service is gone.
+    table->has_nat = table->has_nat || r.info.nat;
+  }
   table->services.reserve(services.size());
   for (const ServiceState& st : services) {
     for (const BackendState& b : st.backends) {
