@@ -1,5 +1,7 @@
 #include "lb/id_registry.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 
@@ -89,19 +91,18 @@ absl::StatusOr<std::pair<IdRegistry, IdAssignment>> IdRegistry::Next(
     }
   }
 
-  const absl::Time reusable_at = now + grace;
+  // Released in id order, so that which id comes back first never depends on hashing.
   for (const auto& [key, id] : services_) {
-    if (!next.services_.contains(key)) {
-      next.service_pool_.Release(id, reusable_at);
-      assignment.released_services.push_back(id);
-    }
+    if (!next.services_.contains(key)) assignment.released_services.push_back(id);
   }
   for (const auto& [key, id] : backends_) {
-    if (!next.backends_.contains(key)) {
-      next.backend_pool_.Release(id, reusable_at);
-      assignment.released_backends.push_back(id);
-    }
+    if (!next.backends_.contains(key)) assignment.released_backends.push_back(id);
   }
+  std::sort(assignment.released_services.begin(), assignment.released_services.end());
+  std::sort(assignment.released_backends.begin(), assignment.released_backends.end());
+  const absl::Time reusable_at = now + grace;
+  for (uint32_t id : assignment.released_services) next.service_pool_.Release(id, reusable_at);
+  for (uint32_t id : assignment.released_backends) next.backend_pool_.Release(id, reusable_at);
   return std::make_pair(std::move(next), std::move(assignment));
 }
 

@@ -249,8 +249,8 @@ TEST_F(ControllerTest, AChangedCheckStartsOverFromAssume) {
   ASSERT_TRUE(
       controller_->Reload(LoadTestConfig(Yaml("", "", "{ type: http, path: /healthz }")), kT0)
           .ok());
-  for (const BackendStatus& b : controller_->Status()[0].backends)
-    EXPECT_FALSE(b.up);  // assume down
+  const std::vector<ServiceStatus> status = controller_->Status();
+  for (const BackendStatus& b : status[0].backends) EXPECT_FALSE(b.up);  // assume down
   const std::vector<health::CheckSpec> checks = controller_->HealthChecks();
   ASSERT_EQ(checks.size(), 10u);  // dns has none
   EXPECT_EQ(checks[0].subscriber, 1u);
