@@ -527,3 +527,85 @@ e2e_serving() {
     awk -v s="$1" '$1 == "service" && $2 == s {
       for (i = 3; i <= NF; i++) if ($i ~ /^serving=/) {sub(/^serving=/, "", $i); print $i}}'
 }
+
+# e2e_loop_start URL SECONDS: in the background, bursts of 20 requests (each a new
+# connection, 2 s timeout) to URL from the client, one after the other, until
+# e2e_loop_stop or SECONDS (at most 600 bursts). Output in $tmp/loop.out.
+E2E_LOOP_PID=""
+e2e_loop_start() {
+  local url=$1 limit=$2
+  rm -f "$tmp/loop.stop" "$tmp/loop.out"
+  (
+    end=$((SECONDS + limit))
+    for ((n = 0; n < 600 && SECONDS < end; n++)); do
+      [ -f "$tmp/loop.stop" ] && break
+      client_py 30 burst "$url" 20 --timeout 2 --deadline 20 >>"$tmp/loop.out" 2>&1
+    done
+  ) &
+  E2E_LOOP_PID=$!
+}
+
+# e2e_loop_stop: ends the loop (after its current burst; 30 s at most) and sets
+# E2E_LOOP_OK, E2E_LOOP_FAILED and E2E_LOOP_SERVED (e.g. "b1=120 b2=40 b3=118").
+E2E_LOOP_OK=0
+E2E_LOOP_FAILED=0
+E2E_LOOP_SERVED=""
+e2e_loop_stop() {
+  local i
+  [ -n "$E2E_LOOP_PID" ] || return 0
+  touch "$tmp/loop.stop"
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$E2E_LOOP_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$E2E_LOOP_PID" 2>/dev/null
+  wait "$E2E_LOOP_PID" 2>/dev/null
+  E2E_LOOP_PID=""
+  E2E_LOOP_OK=$(awk -F'[ =]' '$1 == "total" {s += $3} END {print s + 0}' "$tmp/loop.out" 2>/dev/null)
+  E2E_LOOP_FAILED=$(awk -F'[ =]' '$1 == "total" {s += $5} END {print s + 0}' "$tmp/loop.out" 2>/dev/null)
+  E2E_LOOP_SERVED=$(awk '$1 == "served" {n[$2] += $3} END {for (b in n) printf "%s=%d ", b, n[b]}' \
+    "$tmp/loop.out" 2>/dev/null | tr ' ' '\n' | sort | tr '\n' ' ')
+}
+
+# e2e_slow_start SECONDS: in the background, GET /slow?seconds=SECONDS through the VIP
+# (1 MiB over SECONDS s), body to $tmp/slow.body; waits (5 s at most) until a backend's
+# log shows the request and sets E2E_SLOW_BACKEND to it (b1..b3; "" if none did).
+E2E_SLOW_PID=""
+E2E_SLOW_BACKEND=""
+e2e_slow_start() {
+  local seconds=$1 i b
+  rm -f "$tmp/slow.body" "$tmp/slow.out"
+  client_py "$((seconds + 30))" get "http://$TOPO_VIP/slow?seconds=$seconds" \
+    --timeout "$((seconds + 20))" --out "$tmp/slow.body" >"$tmp/slow.out" 2>&1 &
+  E2E_SLOW_PID=$!
+  E2E_SLOW_BACKEND=""
+  for ((i = 0; i < 50; i++)); do
+    for b in "${TOPO_BACKENDS[@]}"; do
+      if grep -q "GET /slow?seconds=$seconds " "$tmp/$b.log" 2>/dev/null; then
+        E2E_SLOW_BACKEND=$b
+        return 0
+      fi
+    done
+    sleep 0.1
+  done
+}
+
+# e2e_slow_check [BACKEND]: waits for the download of e2e_slow_start (bounded by its own
+# timeout) and checks it is a complete 1 MiB, every line from one backend (BACKEND, if
+# given).
+e2e_slow_check() {
+  local want=${1:-} status out senders header
+  wait "$E2E_SLOW_PID"
+  status=$?
+  E2E_SLOW_PID=""
+  out=$(cat "$tmp/slow.out")
+  echo "  slow: $out"
+  senders=$(cut -d' ' -f1 "$tmp/slow.body" 2>/dev/null | sort -u | tr '\n' ' ')
+  header=$(sed -n 's/.*backend=\([^ ]*\).*/\1/p' <<<"$out")
+  if [ "$status" -eq 0 ] && grep -q 'status=200 .*length=1048576 ' <<<"$out" &&
+    [ "$senders" = "$header " ] && { [ -z "$want" ] || [ "$header" = "$want" ]; }; then
+    pass "long download: 1 MiB complete, every line from $header"
+  else
+    fail "long download: status $status, '$out', body lines from: ${senders:-none} (want ${want:-one backend})"
+  fi
+}
