@@ -94,6 +94,7 @@ absl::StatusOr<std::unique_ptr<ForwardingTable>> BuildTable(const ServiceSetup& 
   for (uint32_t id = 1; id <= kBackends; ++id) {
     BackendInfo& b = table->backends[id];
     b = BackendInfo{.present = true,
+                    .nat = setup.mode == ForwardingMode::kNat,
                     .ipv6 = backends6,
                     .service = kServiceId,
                     .port = rte_cpu_to_be_16(backend_port),
@@ -124,21 +125,14 @@ absl::StatusOr<std::unique_ptr<ForwardingTable>> BuildTable(const ServiceSetup& 
                       .ipv6 = setup.vip6,
                       .ip_proto = IPPROTO_TCP,
                       .port = rte_cpu_to_be_16(kServicePort),
-                      .maglev = {}};
-  service.maglev.assign(maglev->slots().begin(), maglev->slots().end());
+                      .maglev = MaglevSlots(std::make_shared<const std::vector<BackendId>>(
+                          maglev->slots().begin(), maglev->slots().end()))};
   if (setup.vip6) {
     service.vip6 = kVip6;
-    table->service_by_vip6[VipKey6{
-        .address = service.vip6, .port = service.port, .ip_proto = service.ip_proto}] = 0;
-    table->vip_addresses6[service.vip6] = VipAddressInfo{.answer_arp = true};
   } else {
     service.vip = Ipv4(10, 0, 0, 1);
-    table->service_by_vip[VipKey{
-        .address = service.vip, .port = service.port, .ip_proto = service.ip_proto}] = 0;
-    table->vip_addresses[service.vip] = VipAddressInfo{.answer_arp = true};
   }
-  table->has_nat = setup.mode == ForwardingMode::kNat;
-  table->services.push_back(std::move(service));
+  table->AddService(std::move(service), /*answer_arp=*/true);
   return table;
 }
 

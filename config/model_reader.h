@@ -20,7 +20,7 @@ inline constexpr size_t kMaxNeighbors = 4096;
 inline constexpr size_t kMaxEalArgs = 256;
 inline constexpr size_t kMaxServices = 4096;
 inline constexpr size_t kMaxBackendsPerService = 16384;
-inline constexpr size_t kMaxBackendsTotal = 65536;
+inline constexpr size_t kMaxBackendsTotal = 131072;
 inline constexpr uint32_t kMaxWorkers = 128;
 
 Config ReadModel(ReadContext& ctx, const YAML::Node& root);

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -22,10 +23,12 @@ using ServiceId = uint32_t;
 using BackendId = uint32_t;
 inline constexpr BackendId kNoBackend = 0;
 
-// Ids index per-lcore counter arrays; lb/ keeps them below these bounds (the config
-// limits are 4096 services and 65536 backends; id 0 is never used).
-inline constexpr uint32_t kMaxServiceIds = 4096 + 1;
-inline constexpr uint32_t kMaxBackendIds = 65536 + 1;
+// Ids index per-lcore counter arrays; lb/ keeps them below these bounds. The config
+// allows 4096 services and 131072 backends; the rest of the id space holds ids that were
+// released by a reload and wait out their grace period before reuse (DESIGN.md). Id 0
+// is never used.
+inline constexpr uint32_t kMaxServiceIds = 8192;
+inline constexpr uint32_t kMaxBackendIds = 262144;
 
 enum class ForwardingMode : uint8_t { kDr, kTunnel, kNat };
 
@@ -45,7 +48,13 @@ struct PortInfo {
 
 struct BackendInfo {
   bool present = false;  // false: no backend has this id in this table
-  bool ipv6 = false;     // the backend's family (an IPv4 VIP may tunnel to IPv6)
+  // false: its flows are re-picked on their next packet. A backend is not up when its
+  // health check says so, or when a reload removed it (it stays in the table, retired,
+  // until its id's grace period ends, so that the flows and NAT sessions naming it can
+  // still be ended). A draining backend is up: it has no Maglev slots but keeps its flows.
+  bool up = true;
+  bool nat = false;   // its service forwards by NAT: its flows own NAT sessions
+  bool ipv6 = false;  // the backend's family (an IPv4 VIP may tunnel to IPv6)
   ServiceId service = 0;
   uint32_t address = 0;  // IPv4 backends
   Ipv6Address address6{};
@@ -57,6 +66,29 @@ struct BackendInfo {
   Ipv6Address tunnel_source6{};
 };
 
+// A service's Maglev lookup table: immutable and shared, so that a new forwarding table
+// reuses the slots of every service whose backends did not change.
+class MaglevSlots {
+ public:
+  MaglevSlots() = default;
+  explicit MaglevSlots(std::shared_ptr<const std::vector<BackendId>> slots)
+      : owner_(std::move(slots)),
+        data_(owner_ ? owner_->data() : nullptr),
+        size_(owner_ ? owner_->size() : 0) {}
+
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  BackendId operator[](size_t i) const { return data_[i]; }
+  const BackendId* begin() const { return data_; }
+  const BackendId* end() const { return data_ + size_; }
+  const std::shared_ptr<const std::vector<BackendId>>& shared() const { return owner_; }
+
+ private:
+  std::shared_ptr<const std::vector<BackendId>> owner_;
+  const BackendId* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 struct ServiceInfo {
   ServiceId id = 0;
   ForwardingMode mode = ForwardingMode::kDr;
@@ -66,7 +98,7 @@ struct ServiceInfo {
   Ipv6Address vip6{};
   uint16_t port = 0;
   // Maglev lookup table (size M, a prime). Empty when no backend takes new flows.
-  std::vector<BackendId> maglev;
+  MaglevSlots maglev;
 };
 
 struct VipKey {
@@ -106,6 +138,7 @@ struct ForwardingTable {
   absl::flat_hash_map<uint32_t, VipAddressInfo> vip_addresses;
   absl::flat_hash_map<Ipv6Address, VipAddressInfo> vip_addresses6;  // answer_arp: answer ND
   std::vector<BackendInfo> backends;                                // index = BackendId; [0] unused
+  std::vector<uint32_t> service_index_by_id;  // ServiceId -> index into services + 1; 0: none
   uint32_t tcp_timeout_ms = 300000;
   uint32_t udp_timeout_ms = 30000;
   bool has_nat = false;  // some service forwards by NAT: look for replies to translate
@@ -123,9 +156,31 @@ struct ForwardingTable {
     auto it = service_by_vip6.find(key);
     return it == service_by_vip6.end() ? nullptr : &services[it->second];
   }
-  // Services are numbered 1..N in `services` order.
+  // Ids are stable across reloads (lb/id_registry.h), so they have gaps.
   const ServiceInfo* ServiceById(ServiceId id) const {
-    return id >= 1 && id <= services.size() ? &services[id - 1] : nullptr;
+    if (id >= service_index_by_id.size() || service_index_by_id[id] == 0) return nullptr;
+    return &services[service_index_by_id[id] - 1];
+  }
+  // Appends a service and indexes it by id and by VIP; returns its index. The VIP's
+  // address is answered for (ARP/ND) when `answer_arp`.
+  uint32_t AddService(ServiceInfo info, bool answer_arp) {
+    const auto index = static_cast<uint32_t>(services.size());
+    if (info.id >= service_index_by_id.size()) service_index_by_id.resize(info.id + 1, 0);
+    service_index_by_id[info.id] = index + 1;
+    if (info.ipv6) {
+      service_by_vip6[VipKey6{.address = info.vip6, .port = info.port, .ip_proto = info.ip_proto}] =
+          index;
+      VipAddressInfo& vip = vip_addresses6[info.vip6];
+      vip.answer_arp = vip.answer_arp || answer_arp;
+    } else {
+      service_by_vip[VipKey{.address = info.vip, .port = info.port, .ip_proto = info.ip_proto}] =
+          index;
+      VipAddressInfo& vip = vip_addresses[info.vip];
+      vip.answer_arp = vip.answer_arp || answer_arp;
+    }
+    has_nat = has_nat || info.mode == ForwardingMode::kNat;
+    services.push_back(std::move(info));
+    return index;
   }
   // Index of the port that owns `address` as its own, or -1.
   int PortWithAddress(uint32_t address) const {

@@ -358,7 +358,8 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
     if (positions[k] >= 0) {
       entry = &flows_.entry(positions[k]);
       const BackendInfo* b = table.Backend(entry->backend);
-      if (b != nullptr && b->service == svc.id && now_ms_ - entry->last_seen_ms <= timeout) {
+      if (b != nullptr && b->service == svc.id && b->up &&
+          now_ms_ - entry->last_seen_ms <= timeout) {
         id = entry->backend;
         new_flow = false;
         c.flow_hits += 1;
@@ -380,7 +381,7 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
           entry = &flows_.entry(pos);
           inserted |= uint32_t{1} << k;
         }
-      } else if (svc.mode == ForwardingMode::kNat && entry->backend != id) {
+      } else if (entry->backend != id) {
         EndNatSession(table, entry->backend, keys[k]);  // re-picked: the old session ends
       }
       if (entry != nullptr) entry->backend = id;
@@ -426,10 +427,10 @@ void Worker::CountServiceTraffic(const ServiceInfo& svc, BackendId id, uint32_t 
 // and bounded; nothing else removes sessions).
 void Worker::EndNatSession(const ForwardingTable& table, BackendId id, const FlowKeyV4& key) {
   if (nat_sessions_ == nullptr) return;
+  // By the backend alone: a backend removed by a reload is still in the table (retired)
+  // while its flows may exist, and its service may be gone.
   const BackendInfo* b = table.Backend(id);
-  if (b == nullptr || b->ipv6) return;
-  const ServiceInfo* svc = table.ServiceById(b->service);
-  if (svc == nullptr || svc->mode != ForwardingMode::kNat) return;
+  if (b == nullptr || !b->nat || b->ipv6) return;
   nat_sessions_->Remove(NatKey{.backend_ip = b->address,
                                .client_ip = key.src_ip,
                                .backend_port = b->port,

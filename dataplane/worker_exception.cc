@@ -153,7 +153,7 @@ void Worker::ForwardFlow6At(const ForwardingTable& table, const ServiceInfo& svc
   if (pos != FlowTable::kMiss) {
     entry = &flows6_.entry(pos);
     const BackendInfo* b = table.Backend(entry->backend);
-    if (b != nullptr && b->service == svc.id && now_ms_ - entry->last_seen_ms <= timeout) {
+    if (b != nullptr && b->service == svc.id && b->up && now_ms_ - entry->last_seen_ms <= timeout) {
       id = entry->backend;
       new_flow = false;
       c.flow_hits += 1;
@@ -243,7 +243,7 @@ void Worker::HandleIcmpError(const ForwardingTable& table, uint16_t port_index, 
   BackendId id = kNoBackend;
   if (pos != FlowTable::kMiss) {
     const BackendInfo* b = table.Backend(flows.entry(pos).backend);
-    if (b != nullptr && b->service == svc->id) id = flows.entry(pos).backend;
+    if (b != nullptr && b->service == svc->id && b->up) id = flows.entry(pos).backend;
   }
   if (id == kNoBackend && !svc->maglev.empty()) {
     id = svc->maglev[MaglevSlot(hash, svc->maglev.size())];

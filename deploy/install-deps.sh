@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential meson ninja-build pkg-config
   # libraries (DESIGN.md: chosen dependencies)
-  libdpdk-dev libyaml-cpp-dev prometheus-cpp-dev libabsl-dev libxxhash-dev
+  libdpdk-dev libyaml-cpp-dev prometheus-cpp-dev libcivetweb-dev libabsl-dev libxxhash-dev
   libcurl4-openssl-dev
   # runtime tools: dpdk-devbind.py, dpdk-hugepages.py, dpdk-dumpcap
   dpdk

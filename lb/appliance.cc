@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "dataplane/port.h"
 #include "lb/eal_arguments.h"
 #include "lb/table_builder.h"
@@ -144,12 +145,10 @@ absl::Status Appliance::Start() {
     neighbor_cache_->AddStatic(ToNeighborAddress(n.address), port_index_of(n.port, n.address), mac);
   }
 
-  absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> table = BuildForwardingTable(
-      config_, ports_, [this](const dp::NeighborAddress& address, uint16_t port_index) {
-        return neighbor_cache_->Resolve(address, port_index);
-      });
-  if (!table.ok()) return table.status();
-  if ((*table)->has_nat) {
+  const bool has_nat =
+      std::any_of(config_.services.begin(), config_.services.end(),
+                  [](const auto& s) { return s.forwarding == config::Forwarding::kNat; });
+  if (has_nat) {
     // One table for all workers: a reply finds its session whichever worker RSS gives
     // it to. Sized for every worker's flow table full of NAT flows.
     absl::StatusOr<std::unique_ptr<dp::NatSessionTable>> sessions = dp::NatSessionTable::Create(
@@ -157,7 +156,19 @@ absl::Status Appliance::Start() {
     if (!sessions.ok()) return sessions.status();
     nat_sessions_ = std::move(*sessions);
   }
-  const uint64_t generation = publisher_->Publish(std::move(*table));
+  dp::TablePublisher* publisher_ptr = publisher_.get();
+  controller_ = std::make_unique<Controller>(
+      ports_,
+      [this](const dp::NeighborAddress& address, uint16_t port_index) {
+        return neighbor_cache_->Resolve(address, port_index);
+      },
+      [publisher_ptr](std::unique_ptr<dp::ForwardingTable> table) {
+        return publisher_ptr->Publish(std::move(table));
+      },
+      ControllerOptions{.health_checks = options_.health_checks,
+                        .nat_sessions = nat_sessions_ != nullptr});
+  if (absl::Status s = controller_->Start(config_, absl::Now()); !s.ok()) return s;
+  const uint64_t generation = controller_->generation();
   const uint32_t workers_n = workers;
 
   const uint32_t idle_sleep_us =
@@ -271,6 +282,7 @@ void Appliance::Teardown() {
   FreeRing(inject_ring_);
   slow_path_ring_ = inject_ring_ = nullptr;
   flow_tables_.clear();
+  controller_.reset();
   nat_sessions_.reset();  // before the RCU variable it is attached to
   publisher_.reset();
   if (pool_ != nullptr) rte_mempool_free(pool_);

@@ -25,12 +25,20 @@
 #include "dataplane/slow_path.h"
 #include "dataplane/table_publisher.h"
 #include "dataplane/worker.h"
+#include "lb/controller.h"
 
 namespace sluice::lb {
 
+struct ApplianceOptions {
+  // Backends start as their health_check.assume says and follow the health thread's
+  // verdicts. false (the golden tests): every backend is up.
+  bool health_checks = false;
+};
+
 class Appliance {
  public:
-  explicit Appliance(const config::Config& config) : config_(config) {}
+  explicit Appliance(const config::Config& config, ApplianceOptions options = {})
+      : config_(config), options_(options) {}
   ~Appliance() { Teardown(); }
   Appliance(const Appliance&) = delete;
   Appliance& operator=(const Appliance&) = delete;
@@ -53,6 +61,8 @@ class Appliance {
   const dataplane::LcoreStats& control_stats() const { return control_stats_; }
   const dataplane::NeighborCache& neighbor_cache() const { return *neighbor_cache_; }
   const dataplane::TablePublisher& publisher() const { return *publisher_; }
+  // Control thread: reloads, health verdicts, drains.
+  Controller& controller() { return *controller_; }
   rte_mempool* pool() const { return pool_; }
 
   // What a worker lcore is started with (rte_eal_remote_launch takes one pointer).
@@ -64,7 +74,8 @@ class Appliance {
  private:
   void Teardown();
 
-  const config::Config& config_;
+  const config::Config& config_;  // the start-up config
+  ApplianceOptions options_;
   rte_mempool* pool_ = nullptr;
   std::vector<uint16_t> started_ports_;
   std::vector<dataplane::PortInfo> ports_;
@@ -78,6 +89,7 @@ class Appliance {
   std::unique_ptr<dataplane::SlowPath> slow_path_;
   std::vector<std::unique_ptr<dataplane::FlowTable>> flow_tables_;  // IPv4, IPv6 per worker
   std::unique_ptr<dataplane::NatSessionTable> nat_sessions_;        // with nat services only
+  std::unique_ptr<Controller> controller_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<WorkerLaunch> launches_;
   std::atomic<bool> stop_workers_{false};

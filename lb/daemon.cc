@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "dataplane/port.h"
 #include "lb/appliance.h"
+#include "lb/control_loop.h"
 #include "lb/eal_arguments.h"
 #include "lb/signals.h"
 
@@ -59,16 +60,17 @@ absl::Status CheckInterfaces(const config::Config& config) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 uint64_t NowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
 }
 
-}  // namespace
-
-int RunDaemon(const config::Config& config, const std::vector<std::string>& command_line_eal) {
-  InstallStopHandlers();
+int RunDaemon(const std::string& config_path, const config::Config& config,
+              const std::vector<std::string>& command_line_eal) {
+  InstallSignalHandlers();
   absl::StatusOr<std::vector<std::string>> args =
       BuildEalArguments(config, command_line_eal, AllowedCpus());
   absl::Status status = args.ok() ? CheckHugepages(*args, FreeHugepages()) : args.status();
@@ -80,22 +82,18 @@ int RunDaemon(const config::Config& config, const std::vector<std::string>& comm
   }
   int exit_status = 0;
   {
-    Appliance appliance(config);
+    Appliance appliance(config, ApplianceOptions{.health_checks = true});
     status = appliance.Start();
+    absl::StatusOr<std::unique_ptr<health::HealthChecker>> checker =
+        status.ok() ? health::HealthChecker::Create(NowMs())
+                    : absl::StatusOr<std::unique_ptr<health::HealthChecker>>(status);
+    if (!checker.ok()) status = checker.status();
     if (status.ok()) status = appliance.LaunchWorkers();
     if (status.ok()) {
-      Log("ready");
-      // The control loop: slow-path packets and neighbour timers until a stop signal.
-      while (!StopRequested()) {
-        if (appliance.PollControl(NowMs()) == 0) {
-          timespec ts{.tv_sec = 0, .tv_nsec = 1000000};  // 1 ms: ARP needs no less
-          nanosleep(&ts, nullptr);
-        }
-      }
-      Log(absl::StrFormat("signal %d: stopping", StopSignal()));
-      appliance.StopWorkers();
-      appliance.LogSummary();
-    } else {
+      ControlLoop loop(config_path, appliance, **checker);
+      status = loop.Run();
+    }
+    if (!status.ok()) {
       Log(absl::StrFormat("cannot start: %s", status.message()));
       exit_status = 1;
     }

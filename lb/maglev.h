@@ -42,6 +42,8 @@ struct MaglevBackend {
   BackendId id = kNoBackend;  // what the table's slots hold
   BackendIdentity identity;
   uint32_t weight = 0;  // 0 gives the backend no slots
+
+  friend bool operator==(const MaglevBackend&, const MaglevBackend&) = default;
 };
 
 // A backend's preference list: slot j of its permutation is (offset + j * skip) mod M.

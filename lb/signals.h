@@ -1,13 +1,15 @@
-// SIGTERM/SIGINT handling for the daemon: the handler only sets a flag (STYLE.md item 11)
-// that the control loop polls.
+// Signal handling for the daemon: SIGTERM/SIGINT ask to stop, SIGHUP to reload the
+// config. The handlers only set flags (STYLE.md item 11) that the control loop polls.
 #ifndef SLUICE_LB_SIGNALS_H_
 #define SLUICE_LB_SIGNALS_H_
 
 namespace sluice::lb {
 
-void InstallStopHandlers();
+void InstallSignalHandlers();
 bool StopRequested();
 int StopSignal();  // the signal that asked to stop, or 0
+// True once per SIGHUP (several before the control loop looks count as one).
+bool TakeReloadRequest();
 
 }  // namespace sluice::lb
 

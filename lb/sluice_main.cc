@@ -38,7 +38,7 @@ int Run(const sluice::lb::CommandLine& cl) {
                  config->backend_count() == 1 ? "" : "s");
     return 0;
   }
-  return sluice::lb::RunDaemon(*config, cl.eal_args);
+  return sluice::lb::RunDaemon(cl.config_path, *config, cl.eal_args);
 }
 
 }  // namespace

@@ -21,14 +21,6 @@ uint32_t PrefixMask(uint8_t length) {
   return length == 0 ? 0 : htonl(~uint32_t{0} << (32 - length));
 }
 
-BackendIdentity IdentityOf(const config::Backend& b) {
-  BackendIdentity id;
-  id.ipv6 = b.address.family == config::IpFamily::kV6;
-  std::memcpy(id.address.data(), b.address.bytes.data(), id.address.size());
-  id.port = b.port;
-  return id;
-}
-
 dp::ForwardingMode ModeOf(config::Forwarding f) {
   switch (f) {
     case config::Forwarding::kDr:
@@ -41,11 +33,46 @@ dp::ForwardingMode ModeOf(config::Forwarding f) {
   return dp::ForwardingMode::kDr;
 }
 
-// The routes of one build: the ports' on-link prefixes and dataplane.routes.
-absl::StatusOr<std::unique_ptr<dp::RouteTable>> BuildRoutes(const config::Config& config) {
+}  // namespace
+
+uint32_t ToNetworkIpv4(const config::IpAddress& address) {
+  uint32_t ip;
+  std::memcpy(&ip, address.bytes.data(), 4);
+  return ip;
+}
+
+dp::Ipv6Address ToIpv6(const config::IpAddress& address) {
+  dp::Ipv6Address a;
+  std::memcpy(a.data(), address.bytes.data(), a.size());
+  return a;
+}
+
+dp::NeighborAddress ToNeighborAddress(const config::IpAddress& address) {
+  return address.is_v4() ? dp::NeighborAddress::V4(ToNetworkIpv4(address))
+                         : dp::NeighborAddress::V6(ToIpv6(address));
+}
+
+std::vector<dp::PortInfo> AddressPorts(const config::Config& config,
+                                       std::vector<dp::PortInfo> ports) {
+  for (size_t i = 0; i < config.dataplane.ports.size() && i < ports.size(); ++i) {
+    const config::Port& port = config.dataplane.ports[i];
+    if (port.address) {
+      ports[i].ipv4 = ToNetworkIpv4(port.address->address);
+      ports[i].ipv4_mask = PrefixMask(static_cast<uint8_t>(port.address->length));
+    }
+    if (port.address6) {
+      ports[i].has_ipv6 = true;
+      ports[i].ipv6 = ToIpv6(port.address6->address);
+      ports[i].ipv6_prefix_length = static_cast<uint8_t>(port.address6->length);
+    }
+    ports[i].mtu = static_cast<uint16_t>(port.mtu);
+  }
+  return ports;
+}
+
+absl::StatusOr<std::unique_ptr<dp::RouteTable>> BuildRoutes(const config::DataplaneConfig& dpc) {
   // rte_lpm names are global to the DPDK process: one per build.
   static std::atomic<uint64_t> builds{0};
-  const auto& dpc = config.dataplane;
   // Each LPM costs 64 MiB however few routes it holds: a family without routes gets none.
   uint32_t routes4 = 0;
   uint32_t routes6 = 0;
@@ -107,171 +134,94 @@ absl::StatusOr<std::unique_ptr<dp::RouteTable>> BuildRoutes(const config::Config
   return routes;
 }
 
-}  // namespace
-
-uint32_t ToNetworkIpv4(const config::IpAddress& address) {
-  uint32_t ip;
-  std::memcpy(&ip, address.bytes.data(), 4);
-  return ip;
-}
-
-dp::Ipv6Address ToIpv6(const config::IpAddress& address) {
-  dp::Ipv6Address a;
-  std::memcpy(a.data(), address.bytes.data(), a.size());
-  return a;
-}
-
-dp::NeighborAddress ToNeighborAddress(const config::IpAddress& address) {
-  return address.is_v4() ? dp::NeighborAddress::V4(ToNetworkIpv4(address))
-                         : dp::NeighborAddress::V6(ToIpv6(address));
-}
-
-std::vector<dp::PortInfo> AddressPorts(const config::Config& config,
-                                       std::vector<dp::PortInfo> ports) {
-  for (size_t i = 0; i < config.dataplane.ports.size() && i < ports.size(); ++i) {
-    const config::Port& port = config.dataplane.ports[i];
-    if (port.address) {
-      ports[i].ipv4 = ToNetworkIpv4(port.address->address);
-      ports[i].ipv4_mask = PrefixMask(static_cast<uint8_t>(port.address->length));
-    }
-    if (port.address6) {
-      ports[i].has_ipv6 = true;
-      ports[i].ipv6 = ToIpv6(port.address6->address);
-      ports[i].ipv6_prefix_length = static_cast<uint8_t>(port.address6->length);
-    }
-    ports[i].mtu = static_cast<uint16_t>(port.mtu);
+dp::ServiceInfo MakeServiceInfo(const config::Service& svc, dp::ServiceId id) {
+  dp::ServiceInfo info;
+  info.id = id;
+  info.mode = ModeOf(svc.forwarding);
+  info.ipv6 = svc.vip.is_v6();
+  info.ip_proto = svc.protocol == config::Protocol::kTcp ? IPPROTO_TCP : IPPROTO_UDP;
+  if (info.ipv6) {
+    info.vip6 = ToIpv6(svc.vip);
+  } else {
+    info.vip = ToNetworkIpv4(svc.vip);
   }
-  return ports;
+  info.port = htons(svc.port);
+  return info;
 }
 
-absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> BuildForwardingTable(
-    const config::Config& config, const std::vector<dp::PortInfo>& ports,
-    const NextHopResolver& resolve_next_hop) {
-  auto table = std::make_unique<dp::ForwardingTable>();
-  table->ports = AddressPorts(config, ports);
-  table->tcp_timeout_ms =
-      static_cast<uint32_t>(absl::ToInt64Milliseconds(config.dataplane.flow_table.tcp_timeout));
-  table->udp_timeout_ms =
-      static_cast<uint32_t>(absl::ToInt64Milliseconds(config.dataplane.flow_table.udp_timeout));
-  table->backends.resize(1);  // id 0: no backend
-  absl::StatusOr<std::unique_ptr<dp::RouteTable>> routes = BuildRoutes(config);
-  if (!routes.ok()) return routes.status();
-  const std::optional<config::IpAddress>& tunnel_source = config.dataplane.tunnel_source;
+BackendIdentity IdentityOf(const config::Backend& b) {
+  BackendIdentity id;
+  id.ipv6 = b.address.family == config::IpFamily::kV6;
+  std::memcpy(id.address.data(), b.address.bytes.data(), id.address.size());
+  id.port = b.port;
+  return id;
+}
 
-  for (size_t s = 0; s < config.services.size(); ++s) {
-    const config::Service& svc = config.services[s];
-    const bool vip6 = svc.vip.is_v6();
-    if (svc.forwarding == config::Forwarding::kNat && vip6) {
-      // Validation refuses this with a position; kept as a guard for callers that skip it.
-      return absl::InvalidArgumentError(
-          absl::StrFormat("services[%d] (%s): nat is IPv4 only", s, svc.name));
-    }
-    dp::ServiceInfo info;
-    info.id = static_cast<dp::ServiceId>(s + 1);
-    info.mode = ModeOf(svc.forwarding);
-    info.ipv6 = vip6;
-    info.ip_proto = svc.protocol == config::Protocol::kTcp ? IPPROTO_TCP : IPPROTO_UDP;
-    if (vip6) {
-      info.vip6 = ToIpv6(svc.vip);
-    } else {
-      info.vip = ToNetworkIpv4(svc.vip);
-    }
-    info.port = htons(svc.port);
-    table->has_nat = table->has_nat || info.mode == dp::ForwardingMode::kNat;
-
-    std::vector<MaglevBackend> maglev;
-    for (size_t b = 0; b < svc.backends.size(); ++b) {
-      const config::Backend& backend = svc.backends[b];
-      const auto id = static_cast<BackendId>(table->backends.size());
-      if (id >= dp::kMaxBackendIds) {
-        return absl::ResourceExhaustedError("more backends than the dataplane can number");
-      }
-      const std::string where =
-          absl::StrFormat("services[%d].backends[%d] (%s)", s, b, backend.address.ToString());
-      dp::BackendInfo bi;
-      bi.present = true;
-      bi.service = info.id;
-      bi.ipv6 = backend.address.is_v6();
+absl::StatusOr<dp::BackendInfo> ResolveBackend(const BackendPlace& place,
+                                               const config::Service& svc,
+                                               const config::Backend& backend,
+                                               const NextHopResolver& resolve_next_hop) {
+  const std::string where =
+      absl::StrFormat("service %s, backend %s", svc.name, backend.address.ToString());
+  const dp::ForwardingMode mode = ModeOf(svc.forwarding);
+  if (mode == dp::ForwardingMode::kNat && svc.vip.is_v6()) {
+    // Validation refuses this with a position; kept as a guard for callers that skip it.
+    return absl::InvalidArgumentError(absl::StrFormat("service %s: nat is IPv4 only", svc.name));
+  }
+  dp::BackendInfo bi;
+  bi.present = true;
+  bi.nat = mode == dp::ForwardingMode::kNat;
+  bi.ipv6 = backend.address.is_v6();
+  if (bi.ipv6) {
+    bi.address6 = ToIpv6(backend.address);
+  } else {
+    bi.address = ToNetworkIpv4(backend.address);
+  }
+  bi.port = htons(backend.port);
+  const dp::NextHop* hop =
+      bi.ipv6 ? place.routes.Lookup6(bi.address6) : place.routes.Lookup4(bi.address);
+  if (hop == nullptr) {
+    return absl::FailedPreconditionError(where + ": no route");
+  }
+  if (mode == dp::ForwardingMode::kDr && !hop->on_link) {
+    // Validation says so with a position; direct routing rewrites MACs only.
+    return absl::FailedPreconditionError(where + ": a dr backend must be on-link");
+  }
+  bi.egress_port = hop->port_index;
+  const dp::PortInfo& egress = place.ports[bi.egress_port];
+  const std::optional<config::IpAddress>& tunnel_source = place.dataplane.tunnel_source;
+  if (mode == dp::ForwardingMode::kTunnel) {
+    if (tunnel_source && tunnel_source->is_v6() == bi.ipv6) {
       if (bi.ipv6) {
-        bi.address6 = ToIpv6(backend.address);
+        bi.tunnel_source6 = ToIpv6(*tunnel_source);
       } else {
-        bi.address = ToNetworkIpv4(backend.address);
+        bi.tunnel_source = ToNetworkIpv4(*tunnel_source);
       }
-      bi.port = htons(backend.port);
-      const dp::NextHop* hop =
-          bi.ipv6 ? (*routes)->Lookup6(bi.address6) : (*routes)->Lookup4(bi.address);
-      if (hop == nullptr) {
-        return absl::FailedPreconditionError(where + ": no route");
-      }
-      if (info.mode == dp::ForwardingMode::kDr && !hop->on_link) {
-        // Validation says so with a position; direct routing rewrites MACs only.
-        return absl::FailedPreconditionError(where + ": a dr backend must be on-link");
-      }
-      bi.egress_port = hop->port_index;
-      const dp::PortInfo& egress = table->ports[bi.egress_port];
-      if (info.mode == dp::ForwardingMode::kTunnel) {
-        if (tunnel_source && tunnel_source->is_v6() == bi.ipv6) {
-          if (bi.ipv6) {
-            bi.tunnel_source6 = ToIpv6(*tunnel_source);
-          } else {
-            bi.tunnel_source = ToNetworkIpv4(*tunnel_source);
-          }
-        } else if (bi.ipv6 ? !egress.has_ipv6 : egress.ipv4 == 0) {
-          return absl::FailedPreconditionError(absl::StrFormat(
-              "%s: no tunnel source: port %s has no %s address and dataplane.tunnel_source "
-              "is not %s",
-              where, config.dataplane.ports[bi.egress_port].name, bi.ipv6 ? "IPv6" : "IPv4",
-              bi.ipv6 ? "IPv6" : "IPv4"));
-        } else {
-          bi.tunnel_source = egress.ipv4;
-          bi.tunnel_source6 = egress.ipv6;
-        }
-      }
-      dp::NeighborAddress next_hop = ToNeighborAddress(backend.address);
-      if (!hop->on_link) {
-        next_hop = hop->ipv6 ? dp::NeighborAddress::V6(hop->gateway) : [&] {
-          uint32_t gw;
-          std::memcpy(&gw, hop->gateway.data(), 4);
-          return dp::NeighborAddress::V4(gw);
-        }();
-      }
-      const int64_t neighbor = resolve_next_hop(next_hop, bi.egress_port);
-      if (neighbor < 0) {
-        return absl::ResourceExhaustedError("the neighbour table is full");
-      }
-      bi.neighbor = static_cast<uint32_t>(neighbor);
-      table->backends.push_back(bi);
-      maglev.push_back(MaglevBackend{
-          .id = id, .identity = IdentityOf(backend), .weight = backend.drain ? 0 : backend.weight});
-    }
-    absl::StatusOr<MaglevTable> built = MaglevTable::Build(maglev, svc.table_size);
-    if (!built.ok()) {
-      return absl::Status(
-          built.status().code(),
-          absl::StrFormat("services[%d] (%s): %s", s, svc.name, built.status().message()));
-    }
-    info.maglev.assign(built->slots().begin(), built->slots().end());
-    const auto index = static_cast<uint32_t>(table->services.size());
-    // ARP/ND for a VIP address is answered when any service on it asks for it.
-    if (vip6) {
-      table->service_by_vip6[dp::VipKey6{
-          .address = info.vip6, .port = info.port, .ip_proto = info.ip_proto}] = index;
-      dp::VipAddressInfo& vip = table->vip_addresses6[info.vip6];
-      vip.answer_arp = vip.answer_arp || svc.answer_arp;
+    } else if (bi.ipv6 ? !egress.has_ipv6 : egress.ipv4 == 0) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: no tunnel source: port %s has no %s address and dataplane.tunnel_source "
+          "is not %s",
+          where, place.dataplane.ports[bi.egress_port].name, bi.ipv6 ? "IPv6" : "IPv4",
+          bi.ipv6 ? "IPv6" : "IPv4"));
     } else {
-      table->service_by_vip[dp::VipKey{
-          .address = info.vip, .port = info.port, .ip_proto = info.ip_proto}] = index;
-      dp::VipAddressInfo& vip = table->vip_addresses[info.vip];
-      vip.answer_arp = vip.answer_arp || svc.answer_arp;
+      bi.tunnel_source = egress.ipv4;
+      bi.tunnel_source6 = egress.ipv6;
     }
-    table->services.push_back(std::move(info));
   }
-  if (table->has_nat && table->ports.size() > dp::kNatMaxPorts) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "nat services need at most %d ports (the NAT session records the client's port)",
-        dp::kNatMaxPorts));
+  dp::NeighborAddress next_hop = ToNeighborAddress(backend.address);
+  if (!hop->on_link) {
+    next_hop = hop->ipv6 ? dp::NeighborAddress::V6(hop->gateway) : [&] {
+      uint32_t gw;
+      std::memcpy(&gw, hop->gateway.data(), 4);
+      return dp::NeighborAddress::V4(gw);
+    }();
   }
-  return table;
+  const int64_t neighbor = resolve_next_hop(next_hop, bi.egress_port);
+  if (neighbor < 0) {
+    return absl::ResourceExhaustedError("the neighbour table is full");
+  }
+  bi.neighbor = static_cast<uint32_t>(neighbor);
+  return bi;
 }
 
 }  // namespace sluice::lb

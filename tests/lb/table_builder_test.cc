@@ -9,6 +9,7 @@
 #include <map>
 
 #include "dataplane/port.h"
+#include "lb/controller.h"
 #include "tests/dataplane/test_eal.h"
 #include "tests/lb/load_config.h"
 

@@ -1,0 +1,136 @@
+#include "lb/control_loop.h"
+
+#include <time.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "build_config.h"
+#include "lb/control_server.h"
+#include "lb/daemon.h"
+#include "lb/metrics_server.h"
+#include "lb/signals.h"
+#include "lb/status_collector.h"
+#include "lb/status_format.h"
+
+namespace sluice::lb {
+
+namespace {
+void Log(const std::string& message) { absl::FPrintF(stderr, "sluice: %s\n", message); }
+}  // namespace
+
+ControlLoop::ControlLoop(const std::string& config_path, Appliance& appliance,
+                         health::HealthChecker& checker)
+    : appliance_(appliance),
+      checker_(checker),
+      reloader_(config_path, appliance.controller(), &checker, board_),
+      watch_(config_path) {}
+
+void ControlLoop::LogEvents() {
+  for (const std::string& event : appliance_.controller().TakeEvents()) Log(event);
+}
+
+bool ControlLoop::ApplyChanges() {
+  Controller& controller = appliance_.controller();
+  const std::vector<health::HealthChange> changes = checker_.TakeChanges();
+  for (const health::HealthChange& c : changes) {
+    controller.SetHealth(static_cast<uint32_t>(c.subscriber), c.health == health::Health::kUp,
+                         c.detail);
+  }
+  const uint64_t before = controller.generation();
+  controller.Flush();
+  LogEvents();
+  const bool changed = !changes.empty() || controller.generation() != before;
+  if (changed) reloader_.RefreshBoard();
+  return changed;
+}
+
+std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>& request) {
+  const bool json = !request.empty() && request[0] == "--json";
+  const std::vector<std::string> args(request.begin() + (json ? 1 : 0), request.end());
+  if (args.empty()) return {2, "no command"};
+  const std::string& cmd = args[0];
+  if (cmd == "list" && args.size() == 1) {
+    const StatusSnapshot snapshot = board_.Snapshot();
+    return {0, json ? FormatListJson(snapshot) : FormatList(snapshot)};
+  }
+  if (cmd == "status" && args.size() == 1) {
+    const StatusSnapshot snapshot = board_.Snapshot();
+    return {0, json ? FormatStatusJson(snapshot) : FormatStatus(snapshot)};
+  }
+  if (cmd == "reload" && args.size() == 1) {
+    const ReloadOutcome outcome = reloader_.Reload("sluicectl");
+    watch_.Mark();
+    LogEvents();
+    return {outcome.ok ? 0 : 1, outcome.text};
+  }
+  if ((cmd == "drain" || cmd == "undrain") && args.size() == 3) {
+    const bool drain = cmd == "drain";
+    absl::Status s = appliance_.controller().SetDrain(args[1], args[2], drain);
+    if (!s.ok()) return {1, std::string(s.message())};
+    ApplyChanges();
+    reloader_.RefreshBoard();
+    return {0, absl::StrFormat("%s %s: %s", args[1], args[2],
+                               drain ? "drained: no new flows, existing flows continue"
+                                     : "undrained: takes new flows when up")};
+  }
+  return {2, absl::StrFormat("unknown command or wrong arguments: %s", absl::StrJoin(args, " "))};
+}
+
+absl::Status ControlLoop::Run() {
+  const config::Config& running = appliance_.controller().running();
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics = MetricsServer::Start(
+      running.metrics.listen.ToString(),
+      {std::make_shared<StatusCollector>(board_, std::string(SLUICE_VERSION))});
+  if (!metrics.ok()) return metrics.status();
+  absl::StatusOr<std::unique_ptr<ControlServer>> control =
+      ControlServer::Create(running.control.socket);
+  if (!control.ok()) return control.status();
+  Log(absl::StrFormat("metrics on http://%s/metrics, control socket %s",
+                      running.metrics.listen.ToString(), running.control.socket));
+  const ControlServer::Handler handler = [this](const std::vector<std::string>& args) {
+    auto [code, text] = Command(args);
+    return ControlResponse{.exit_code = code, .text = text};
+  };
+  std::atomic<bool> stop_health{false};
+  reloader_.UpdateChecks();
+  std::thread health_thread([this, &stop_health] { checker_.Run(stop_health); });
+  LogEvents();
+  Log("ready");
+  uint64_t next_watch_ms = NowMs() + kConfigWatchIntervalMs;
+  while (!StopRequested()) {
+    const uint64_t now_ms = NowMs();
+    uint32_t work = appliance_.PollControl(now_ms);
+    if (TakeReloadRequest()) {
+      reloader_.Reload("SIGHUP");
+      watch_.Mark();
+      LogEvents();
+      work += 1;
+    }
+    if (now_ms >= next_watch_ms) {
+      next_watch_ms = now_ms + kConfigWatchIntervalMs;
+      if (watch_.Changed()) {
+        reloader_.Reload("file replaced");
+        LogEvents();
+        work += 1;
+      }
+    }
+    work += ApplyChanges() ? 1 : 0;
+    work += static_cast<uint32_t>((*control)->Poll(handler));
+    if (work == 0) {
+      timespec ts{.tv_sec = 0, .tv_nsec = 1000000};  // 1 ms: ARP needs no less
+      nanosleep(&ts, nullptr);
+    }
+  }
+  Log(absl::StrFormat("signal %d: stopping", StopSignal()));
+  stop_health.store(true);
+  health_thread.join();
+  appliance_.StopWorkers();
+  appliance_.LogSummary();
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::lb

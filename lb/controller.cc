@@ -1,0 +1,534 @@
+#include "lb/controller.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "config/model_reader.h"
+#include "dataplane/nat_sessions.h"
+
+namespace sluice::lb {
+
+namespace {
+
+namespace dp = ::sluice::dataplane;
+
+// Every configured id in use plus as many released ones waiting out their grace.
+static_assert(2 * config::kMaxBackendsTotal <= dp::kMaxBackendIds);
+static_assert(2 * config::kMaxServices <= dp::kMaxServiceIds);
+
+std::string AddressPort(const config::IpAddress& address, uint16_t port) {
+  return address.is_v6() ? absl::StrFormat("[%s]:%u", address.ToString(), port)
+                         : absl::StrFormat("%s:%u", address.ToString(), port);
+}
+
+std::string Name(const config::Service& s) { return s.name; }
+
+health::ProbeSpec::Type ProbeType(config::HealthCheckType type) {
+  switch (type) {
+    case config::HealthCheckType::kHttp:
+      return health::ProbeSpec::kHttp;
+    case config::HealthCheckType::kUdp:
+      return health::ProbeSpec::kUdp;
+    default:
+      return health::ProbeSpec::kTcp;
+  }
+}
+
+// How long a released id waits: every flow naming it has then either been re-picked or
+// been idle longer than its timeout, and the aging sweep (which finds idle flows within
+// 1.25 timeouts) has ended their NAT sessions.
+absl::Duration Grace(const config::FlowTableConfig& a, const config::FlowTableConfig& b) {
+  const absl::Duration longest =
+      std::max({a.tcp_timeout, a.udp_timeout, b.tcp_timeout, b.udp_timeout});
+  return 2 * longest + absl::Seconds(10);
+}
+
+}  // namespace
+
+std::string ReloadReport::Summary() const {
+  std::string s = changes.empty() ? "no service changes" : absl::StrJoin(changes, "; ");
+  absl::StrAppendFormat(&s, " (%u Maglev table%s rebuilt, generation %u)", maglev_rebuilt,
+                        maglev_rebuilt == 1 ? "" : "s", generation);
+  return s;
+}
+
+std::vector<std::string> RestartOnlyChanges(const config::Config& running,
+                                            const config::Config& next) {
+  std::vector<std::string> out;
+  const config::DataplaneConfig& a = running.dataplane;
+  const config::DataplaneConfig& b = next.dataplane;
+  auto number = [&out](std::string_view key, uint64_t x, uint64_t y) {
+    if (x != y) out.push_back(absl::StrFormat("%s: %u -> %u", key, x, y));
+  };
+  auto changed = [&out](std::string_view key, bool differs) {
+    if (differs) out.push_back(std::string(key) + " changed");
+  };
+  number("dataplane.workers", a.workers, b.workers);
+  changed("dataplane.idle_backoff", a.idle_backoff != b.idle_backoff);
+  changed("dataplane.idle_sleep_max", a.idle_sleep_max != b.idle_sleep_max);
+  number("dataplane.rx_descriptors", a.rx_descriptors, b.rx_descriptors);
+  number("dataplane.tx_descriptors", a.tx_descriptors, b.tx_descriptors);
+  number("dataplane.icmp_errors_per_second", a.icmp_errors_per_second, b.icmp_errors_per_second);
+  number("dataplane.icmp_error_burst", a.icmp_error_burst, b.icmp_error_burst);
+  changed("dataplane.eal", a.eal != b.eal);
+  changed("dataplane.ports", a.ports != b.ports);
+  changed("dataplane.neighbors", a.neighbors != b.neighbors);
+  number("dataplane.flow_table.capacity", a.flow_table.capacity, b.flow_table.capacity);
+  number("dataplane.flow_table.capacity6", a.flow_table.capacity6, b.flow_table.capacity6);
+  changed("dataplane.neighbor_cache", a.neighbor_cache != b.neighbor_cache);
+  if (running.metrics.listen != next.metrics.listen) {
+    out.push_back(absl::StrFormat("metrics.listen: %s -> %s", running.metrics.listen.ToString(),
+                                  next.metrics.listen.ToString()));
+  }
+  if (running.control.socket != next.control.socket) {
+    out.push_back(
+        absl::StrFormat("control.socket: %s -> %s", running.control.socket, next.control.socket));
+  }
+  return out;
+}
+
+Controller::Controller(std::vector<dp::PortInfo> ports, NextHopResolver resolve_next_hop,
+                       Publish publish, ControllerOptions options)
+    : raw_ports_(std::move(ports)),
+      resolve_next_hop_(std::move(resolve_next_hop)),
+      publish_(std::move(publish)),
+      options_(options),
+      ids_(dp::kMaxServiceIds, dp::kMaxBackendIds) {}
+
+absl::Status Controller::Start(const config::Config& config, absl::Time now) {
+  absl::StatusOr<ReloadReport> report = Apply(config, now, /*first=*/true);
+  return report.status();
+}
+
+absl::StatusOr<ReloadReport> Controller::Reload(const config::Config& config, absl::Time now) {
+  if (!started_) return absl::FailedPreconditionError("not started");
+  return Apply(config, now, /*first=*/false);
+}
+
+bool Controller::HealthChecked(const config::Service& service) const {
+  return options_.health_checks && service.health_check.type != config::HealthCheckType::kNone;
+}
+
+absl::StatusOr<ReloadReport> Controller::Apply(const config::Config& config, absl::Time now,
+                                               bool first) {
+  ReloadReport report;
+  // Restart-only keys keep their running values (docs/config.md says which).
+  config::Config effective = config;
+  if (!first) {
+    report.restart_required = RestartOnlyChanges(running_, config);
+    config::DataplaneConfig& d = effective.dataplane;
+    const config::DataplaneConfig& r = running_.dataplane;
+    d.workers = r.workers;
+    d.idle_backoff = r.idle_backoff;
+    d.idle_sleep_max = r.idle_sleep_max;
+    d.rx_descriptors = r.rx_descriptors;
+    d.tx_descriptors = r.tx_descriptors;
+    d.icmp_errors_per_second = r.icmp_errors_per_second;
+    d.icmp_error_burst = r.icmp_error_burst;
+    d.eal = r.eal;
+    d.ports = r.ports;
+    d.neighbors = r.neighbors;
+    d.flow_table.capacity = r.flow_table.capacity;
+    d.flow_table.capacity6 = r.flow_table.capacity6;
+    d.neighbor_cache = r.neighbor_cache;
+    effective.metrics = running_.metrics;
+    effective.control = running_.control;
+  }
+  for (const config::Service& svc : effective.services) {
+    if (svc.forwarding != config::Forwarding::kNat) continue;
+    if (!options_.nat_sessions) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "service %s: a nat service needs a restart here: the running appliance has no NAT "
+          "session table (its start-up config had no nat service)",
+          svc.name));
+    }
+    if (effective.dataplane.ports.size() > dp::kNatMaxPorts) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "nat services need at most %d ports (the NAT session records the client's port)",
+          dp::kNatMaxPorts));
+    }
+  }
+
+  const std::vector<dp::PortInfo> ports = first ? AddressPorts(effective, raw_ports_) : ports_;
+  std::unique_ptr<dp::RouteTable> new_routes;
+  if (first || effective.dataplane.routes != running_.dataplane.routes) {
+    absl::StatusOr<std::unique_ptr<dp::RouteTable>> built = BuildRoutes(effective.dataplane);
+    if (!built.ok()) return built.status();
+    new_routes = std::move(*built);
+  }
+  const dp::RouteTable& routes = new_routes ? *new_routes : *routes_;
+  const absl::Duration grace =
+      Grace(effective.dataplane.flow_table,
+            first ? effective.dataplane.flow_table : running_.dataplane.flow_table);
+  absl::StatusOr<std::pair<IdRegistry, IdAssignment>> ids =
+      ids_.Next(effective.services, now, grace);
+  if (!ids.ok()) return ids.status();
+  const IdAssignment& assigned = ids->second;
+
+  absl::flat_hash_map<uint32_t, size_t> old_service_index;
+  for (size_t s = 0; s < services_.size(); ++s) old_service_index[services_[s].id] = s;
+
+  const BackendPlace place{.dataplane = effective.dataplane, .ports = ports, .routes = routes};
+  std::vector<ServiceState> services(effective.services.size());
+  for (size_t s = 0; s < effective.services.size(); ++s) {
+    const config::Service& svc = effective.services[s];
+    ServiceState& st = services[s];
+    st.id = assigned.service_ids[s];
+    st.config = svc;
+    st.info = MakeServiceInfo(svc, st.id);
+    auto old_it = old_service_index.find(st.id);
+    const ServiceState* old =
+        old_it == old_service_index.end() ? nullptr : &services_[old_it->second];
+    const bool same_check = old != nullptr && old->config.health_check == svc.health_check;
+    const bool initially_up = !HealthChecked(svc) || svc.health_check.assume_up;
+    st.backends.resize(svc.backends.size());
+    size_t added = 0;
+    for (size_t b = 0; b < svc.backends.size(); ++b) {
+      BackendState& bs = st.backends[b];
+      bs.id = assigned.backend_ids[s][b];
+      bs.config = svc.backends[b];
+      absl::StatusOr<dp::BackendInfo> info =
+          ResolveBackend(place, svc, svc.backends[b], resolve_next_hop_);
+      if (!info.ok()) return info.status();
+      bs.info = *info;
+      bs.info.service = st.id;
+      bs.up = initially_up;
+      const BackendState* ob = nullptr;
+      if (old != nullptr) {
+        auto it = backend_index_.find(bs.id);
+        if (it != backend_index_.end() && it->second.first == old_it->second) {
+          ob = &old->backends[it->second.second];
+        }
+      }
+      if (ob != nullptr) {
+        bs.runtime_drain = ob->runtime_drain;
+        if (same_check && HealthChecked(svc)) {
+          bs.up = ob->up;
+          bs.detail = ob->detail;
+        }
+      } else {
+        added += 1;
+      }
+    }
+    if (old != nullptr && old->config.table_size == svc.table_size) {
+      st.info.maglev = old->info.maglev;
+      st.maglev_input = old->maglev_input;
+      st.maglev_built = old->maglev_built;
+    }
+    st.serving = old != nullptr ? old->serving : SIZE_MAX;  // SIZE_MAX: not published yet
+    absl::StatusOr<bool> rebuilt = RefreshMaglev(st);
+    if (!rebuilt.ok()) return rebuilt.status();
+    report.maglev_rebuilt += *rebuilt ? 1 : 0;
+    if (old == nullptr) {
+      if (!first) report.changes.push_back(absl::StrFormat("service %s added", svc.name));
+    } else if (old->config != svc) {
+      const size_t removed = old->backends.size() + added - svc.backends.size();
+      std::string what = absl::StrFormat("service %s changed", svc.name);
+      if (added != 0)
+        absl::StrAppendFormat(&what, ", %u backend%s added", added, added == 1 ? "" : "s");
+      if (removed != 0) {
+        absl::StrAppendFormat(&what, ", %u backend%s removed", removed, removed == 1 ? "" : "s");
+      }
+      report.changes.push_back(what);
+    }
+  }
+  absl::flat_hash_map<uint32_t, bool> kept;
+  for (const ServiceState& st : services) kept[st.id] = true;
+  for (const ServiceState& old : services_) {
+    if (!kept.contains(old.id)) {
+      report.changes.push_back(absl::StrFormat("service %s removed", old.config.name));
+    }
+  }
+
+  absl::flat_hash_map<uint32_t, Retired> retired;
+  for (const auto& [id, r] : retired_) {
+    if (r.until > now) retired.emplace(id, r);
+  }
+  for (uint32_t id : assigned.released_backends) {
+    auto it = backend_index_.find(id);
+    if (it == backend_index_.end()) continue;
+    Retired r{.info = services_[it->second.first].backends[it->second.second].info,
+              .until = now + grace};
+    r.info.up = false;
+    retired[id] = r;
+  }
+
+  std::unique_ptr<dp::ForwardingTable> table = Assemble(services, retired, effective.dataplane);
+  table->ports = ports;
+
+  // Commit: nothing below fails.
+  running_ = std::move(effective);
+  ports_ = ports;
+  if (new_routes) routes_ = std::move(new_routes);
+  ids_ = std::move(ids->first);
+  services_ = std::move(services);
+  retired_ = std::move(retired);
+  backend_index_.clear();
+  for (size_t s = 0; s < services_.size(); ++s) {
+    for (size_t b = 0; b < services_[s].backends.size(); ++b) {
+      backend_index_[services_[s].backends[b].id] = {s, b};
+    }
+  }
+  started_ = true;
+  PublishAndNote(std::move(table));
+  report.generation = generation_;
+  return report;
+}
+
+absl::StatusOr<bool> Controller::RefreshMaglev(ServiceState& st) const {
+  std::vector<MaglevBackend> input;
+  input.reserve(st.backends.size());
+  bool any = false;
+  for (const BackendState& b : st.backends) {
+    input.push_back(
+        MaglevBackend{.id = b.id, .identity = IdentityOf(b.config), .weight = b.MaglevWeight()});
+    any = any || b.MaglevWeight() != 0;
+  }
+  st.dirty = false;
+  if (st.maglev_built && input == st.maglev_input) return false;
+  st.maglev_input = std::move(input);
+  st.maglev_built = true;
+  if (!any) {
+    st.info.maglev = dp::MaglevSlots();  // nothing takes new flows
+    return true;
+  }
+  absl::StatusOr<MaglevTable> built = MaglevTable::Build(st.maglev_input, st.config.table_size);
+  if (!built.ok()) {
+    return absl::Status(built.status().code(), absl::StrFormat("service %s: %s", st.config.name,
+                                                               built.status().message()));
+  }
+  st.info.maglev = dp::MaglevSlots(std::make_shared<const std::vector<dp::BackendId>>(
+      built->slots().begin(), built->slots().end()));
+  return true;
+}
+
+std::unique_ptr<dp::ForwardingTable> Controller::Assemble(
+    const std::vector<ServiceState>& services,
+    const absl::flat_hash_map<uint32_t, Retired>& retired,
+    const config::DataplaneConfig& dataplane) const {
+  auto table = std::make_unique<dp::ForwardingTable>();
+  table->ports = ports_;
+  table->tcp_timeout_ms =
+      static_cast<uint32_t>(absl::ToInt64Milliseconds(dataplane.flow_table.tcp_timeout));
+  table->udp_timeout_ms =
+      static_cast<uint32_t>(absl::ToInt64Milliseconds(dataplane.flow_table.udp_timeout));
+  uint32_t max_id = 0;
+  for (const auto& [id, r] : retired) max_id = std::max(max_id, id);
+  for (const ServiceState& st : services) {
+    for (const BackendState& b : st.backends) max_id = std::max(max_id, b.id);
+  }
+  table->backends.resize(max_id + 1);
+  for (const auto& [id, r] : retired) {
+    table->backends[id] = r.info;
+    // The aging sweep ends a retired NAT backend's sessions only when the table says
+    // there are NAT sessions, even after the last nat service is gone.
+    table->has_nat = table->has_nat || r.info.nat;
+  }
+  table->services.reserve(services.size());
+  for (const ServiceState& st : services) {
+    for (const BackendState& b : st.backends) {
+      dp::BackendInfo& info = table->backends[b.id];
+      info = b.info;
+      info.up = b.up;
+    }
+    table->AddService(st.info, st.config.answer_arp);
+  }
+  return table;
+}
+
+void Controller::PublishAndNote(std::unique_ptr<dp::ForwardingTable> table) {
+  generation_ = publish_(std::move(table));
+  for (ServiceState& st : services_) {
+    size_t serving = 0;
+    for (const BackendState& b : st.backends) serving += b.MaglevWeight() != 0 ? 1 : 0;
+    const bool was_serving = st.serving != SIZE_MAX && st.serving != 0;
+    if (serving == 0 && (st.serving == SIZE_MAX || was_serving)) {
+      events_.push_back(absl::StrFormat(
+          "service %s: no serving backend (%u configured): new flows are dropped and counted "
+          "as no_usable_backend",
+          st.config.name, st.backends.size()));
+    } else if (serving != 0 && st.serving == 0) {
+      events_.push_back(absl::StrFormat("service %s: %u of %u backends serving again",
+                                        st.config.name, serving, st.backends.size()));
+    }
+    st.serving = serving;
+  }
+}
+
+Controller::BackendState* Controller::FindBackend(uint32_t id) {
+  auto it = backend_index_.find(id);
+  if (it == backend_index_.end()) return nullptr;
+  return &services_[it->second.first].backends[it->second.second];
+}
+
+void Controller::SetHealth(uint32_t backend, bool up, std::string_view detail) {
+  auto it = backend_index_.find(backend);
+  if (it == backend_index_.end()) return;
+  ServiceState& st = services_[it->second.first];
+  if (!HealthChecked(st.config)) return;
+  BackendState& b = st.backends[it->second.second];
+  b.detail = std::string(detail);
+  if (b.up == up) return;
+  b.up = up;
+  st.dirty = true;
+  events_.push_back(absl::StrFormat("backend %s %s %s: %s", st.config.name,
+                                    AddressPort(b.config.address, b.config.port),
+                                    up ? "up" : "down", detail));
+}
+
+absl::Status Controller::SetDrain(std::string_view service, std::string_view backend, bool drain) {
+  ServiceState* st = nullptr;
+  for (ServiceState& s : services_) {
+    if (s.config.name == service) st = &s;
+  }
+  if (st == nullptr) return absl::NotFoundError(absl::StrFormat("no service named %s", service));
+  // ADDRESS:PORT, [IPV6]:PORT or a bare address.
+  std::string_view host = backend;
+  std::optional<uint16_t> port;
+  if (!backend.empty() && backend.front() == '[') {
+    const size_t close = backend.find(']');
+    if (close == std::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
+    }
+    host = backend.substr(1, close - 1);
+    std::string_view rest = backend.substr(close + 1);
+    if (!rest.empty()) {
+      uint32_t p = 0;
+      if (rest.front() != ':' || !absl::SimpleAtoi(std::string(rest.substr(1)), &p) || p == 0 ||
+          p > 65535) {
+        return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
+      }
+      port = static_cast<uint16_t>(p);
+    }
+  } else if (std::count(backend.begin(), backend.end(), ':') == 1) {
+    const size_t colon = backend.find(':');
+    host = backend.substr(0, colon);
+    uint32_t p = 0;
+    if (!absl::SimpleAtoi(std::string(backend.substr(colon + 1)), &p) || p == 0 || p > 65535) {
+      return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
+    }
+    port = static_cast<uint16_t>(p);
+  }
+  const std::optional<config::IpAddress> address = config::IpAddress::Parse(host);
+  if (!address) return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
+  std::vector<BackendState*> matches;
+  for (BackendState& b : st->backends) {
+    if (b.config.address == *address && (!port || b.config.port == *port)) matches.push_back(&b);
+  }
+  if (matches.empty()) {
+    return absl::NotFoundError(
+        absl::StrFormat("service %s has no backend %s", st->config.name, backend));
+  }
+  if (matches.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s matches %u backends of service %s: give ADDRESS:PORT", backend,
+                        matches.size(), st->config.name));
+  }
+  if (matches[0]->runtime_drain != drain) {
+    matches[0]->runtime_drain = drain;
+    st->dirty = true;
+    events_.push_back(
+        absl::StrFormat("backend %s %s %s (sluicectl)", st->config.name,
+                        AddressPort(matches[0]->config.address, matches[0]->config.port),
+                        drain ? "drained" : "undrained"));
+  }
+  return absl::OkStatus();
+}
+
+size_t Controller::Flush() {
+  size_t rebuilt = 0;
+  bool any = false;
+  for (ServiceState& st : services_) {
+    if (!st.dirty) continue;
+    any = true;
+    absl::StatusOr<bool> r = RefreshMaglev(st);
+    // The input passed MaglevTable's checks when the config was applied; weights only
+    // went to 0 since, which cannot fail.
+    rebuilt += r.ok() && *r ? 1 : 0;
+  }
+  if (!any) return 0;
+  PublishAndNote(Assemble(services_, retired_, running_.dataplane));
+  return rebuilt;
+}
+
+std::vector<health::CheckSpec> Controller::HealthChecks() const {
+  std::vector<health::CheckSpec> checks;
+  for (const ServiceState& st : services_) {
+    if (!HealthChecked(st.config)) continue;
+    const config::HealthCheck& hc = st.config.health_check;
+    for (const BackendState& b : st.backends) {
+      health::CheckSpec spec;
+      spec.subscriber = b.id;
+      spec.probe.type = ProbeType(hc.type);
+      spec.probe.address =
+          health::SocketAddress::Parse(b.config.address.ToString(), hc.port.value_or(b.config.port))
+              .value_or(health::SocketAddress());
+      spec.probe.timeout = hc.timeout;
+      spec.probe.path = hc.path;
+      spec.probe.status_min = hc.expect_status;
+      spec.probe.status_max = hc.expect_status_max;
+      spec.probe.body_contains = hc.body;
+      spec.probe.payload = hc.payload;
+      spec.interval = hc.interval;
+      spec.rise_fall = health::RiseFall{.rise = hc.rise, .fall = hc.fall};
+      spec.initial = hc.assume_up ? health::Health::kUp : health::Health::kDown;
+      checks.push_back(std::move(spec));
+    }
+  }
+  return checks;
+}
+
+std::vector<ServiceStatus> Controller::Status() const {
+  std::vector<ServiceStatus> out;
+  out.reserve(services_.size());
+  for (const ServiceState& st : services_) {
+    const config::Service& svc = st.config;
+    ServiceStatus s;
+    s.id = st.id;
+    s.name = Name(svc);
+    s.vip = AddressPort(svc.vip, svc.port);
+    s.protocol = std::string(config::ToString(svc.protocol));
+    s.forwarding = std::string(config::ToString(svc.forwarding));
+    s.scheduler = std::string(config::ToString(svc.scheduler));
+    s.health_check = std::string(config::ToString(svc.health_check.type));
+    for (const BackendState& b : st.backends) {
+      s.backends.push_back(BackendStatus{.id = b.id,
+                                         .address = AddressPort(b.config.address, b.config.port),
+                                         .weight = b.config.weight,
+                                         .config_drain = b.config.drain,
+                                         .runtime_drain = b.runtime_drain,
+                                         .up = b.up,
+                                         .health_detail = b.detail});
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::string> Controller::TakeEvents() {
+  std::vector<std::string> out;
+  out.swap(events_);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<dp::ForwardingTable>> BuildForwardingTable(
+    const config::Config& config, const std::vector<dp::PortInfo>& ports,
+    const NextHopResolver& resolve_next_hop) {
+  std::unique_ptr<dp::ForwardingTable> out;
+  Controller controller(
+      ports, resolve_next_hop,
+      [&out](std::unique_ptr<dp::ForwardingTable> table) {
+        out = std::move(table);
+        return uint64_t{1};
+      },
+      ControllerOptions{.health_checks = false, .nat_sessions = true});
+  if (absl::Status s = controller.Start(config, absl::Now()); !s.ok()) return s;
+  return out;
+}
+
+}  // namespace sluice::lb

@@ -1,0 +1,26 @@
+// Test helper program: serves the sample StatusBoard (tests/lb/metrics_test_util.h)
+// through a MetricsServer on 127.0.0.1, scrapes /metrics once and prints the body, for
+// metrics_promtool_test.sh. Exits 1 on any error.
+#include <iostream>
+
+#include "lb/metrics_server.h"
+#include "lb/status_collector.h"
+#include "tests/lb/metrics_test_util.h"
+
+int main() {
+  sluice::lb::StatusBoard board;
+  sluice::lb::testing::FillSampleBoard(board);
+  auto server = sluice::lb::MetricsServer::Start(
+      "127.0.0.1:0", {std::make_shared<sluice::lb::StatusCollector>(board, "0.1.0")});
+  if (!server.ok()) {
+    std::cerr << server.status() << "\n";
+    return 1;
+  }
+  auto response = sluice::lb::testing::HttpGet((*server)->port(), "/metrics");
+  if (!response.ok()) {
+    std::cerr << response.status() << "\n";
+    return 1;
+  }
+  std::cout << sluice::lb::testing::HttpBody(*response);
+  return 0;
+}
