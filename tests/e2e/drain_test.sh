@@ -12,8 +12,8 @@
 # the backend is removed from the config); 100 more requests avoid it; the download
 # completes (1 MiB, every line from that backend: existing flows continue); `sluicectl
 # undrain`: no longer drained, serving=3, 200 new requests reach it again; drain of an
-# unknown backend fails. SIGTERM and accounting. Exit 0 pass, 1 fail, 77 skipped.
-# Environment as for dr_test.sh.
+# unknown backend exits 1. SIGTERM and accounting; then sluicectl exits 3 (no daemon).
+# Exit 0 pass, 1 fail, 77 skipped. Environment as for dr_test.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/harness.sh"
@@ -42,6 +42,9 @@ s=$(e2e_backend_state web "$d_addr")
 v=$(e2e_metric "$metrics_port" 'sluice_service_backends_serving{service="web"}')
 [ "$v" = 2 ] && pass "metric sluice_service_backends_serving 2" ||
   fail "metric sluice_service_backends_serving is '$v' (want 2)"
+v=$(e2e_metric "$metrics_port" "sluice_backend_draining{service=\"web\",backend=\"$d_addr\"}")
+[ "$v" = 1 ] && pass "metric sluice_backend_draining{...$d_addr} 1" ||
+  fail "metric sluice_backend_draining{...$d_addr} is '$v' (want 1)"
 
 step "2. 200 new requests: none reach the drained $d"
 e2e_burst "http://$TOPO_VIP/" 200 0 40
@@ -89,4 +92,9 @@ fi
 
 step "7. SIGTERM"
 e2e_stop_and_account 400
+out=$(sluicectl status 2>&1)
+status=$?
+if [ "$status" = 3 ]; then pass "sluicectl with no daemon: exit 3 ($out)"; else
+  fail "sluicectl status with no daemon: exit $status (want 3): $out"
+fi
 exit 0

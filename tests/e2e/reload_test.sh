@@ -165,7 +165,7 @@ in_place "$cfg.new" "$cfg"
 failed_before=$(e2e_ctl_field reloads_failed)
 sluicectl reload >"$tmp/bad.out" 2>"$tmp/bad.err"
 status=$?
-sed 's/^/  stderr: /' "$tmp/bad.err"
+awk '{print "  stderr: " $0}' "$tmp/bad.err"
 if [ "$status" = 1 ] && grep -qE "$(e2e_re "$cfg"):[0-9]+:[0-9]+" "$tmp/bad.err"; then
   pass "sluicectl reload exits 1 with FILE:LINE:COLUMN on stderr"
 else
