@@ -105,15 +105,19 @@ if [ "${E2E_SERVED[b2]}" = 0 ]; then pass "b2 served none of them"; else
 fi
 
 step "4. b2's server starts again"
-t0=$(date +%s%N)
+# Timed from when the server accepts connections (topo_start_backend waits for that):
+# python's start-up is not the health checker's.
+ts=$(date +%s%N)
 topo_start_backend "$prefix" b2 "$tmp" || fail "b2's server did not start"
+t0=$(date +%s%N)
 b2_up() { [ "$(e2e_backend_state web "$b2_addr")" = up ]; }
 if e2e_wait 10 b2_up; then
   ms=$((($(date +%s%N) - t0) / 1000000))
+  echo "  (b2's server took $(((t0 - ts) / 1000000)) ms to start listening)"
   if [ "$ms" -le "$up_limit_ms" ]; then
-    pass "b2 up again ${ms} ms after its server started (limit $up_limit_ms ms)"
+    pass "b2 up again ${ms} ms after its server listened (limit $up_limit_ms ms)"
   else
-    fail "b2 up again only ${ms} ms after its server started (limit $up_limit_ms ms)"
+    fail "b2 up again only ${ms} ms after its server listened (limit $up_limit_ms ms)"
   fi
 else
   fail "b2 not up again within 10 s: $(e2e_backend_state web "$b2_addr")"
