@@ -12,7 +12,8 @@
 # the backend is removed from the config); 100 more requests avoid it; the download
 # completes (1 MiB, every line from that backend: existing flows continue); `sluicectl
 # undrain`: no longer drained, serving=3, 200 new requests reach it again; drain of an
-# unknown backend exits 1. SIGTERM and accounting; then sluicectl exits 3 (no daemon).
+# unknown backend exits 1; drained again, removed by a reload and added back by another, it
+# is up and not drained. SIGTERM and accounting; then sluicectl exits 3 (no daemon).
 # Exit 0 pass, 1 fail, 77 skipped. Environment as for dr_test.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,14 +84,30 @@ s=$(e2e_backend_state web "$d_addr")
 [ "$(e2e_serving web)" = 3 ] && pass "serving=3" || fail "serving=$(e2e_serving web) (want 3)"
 e2e_burst "http://$TOPO_VIP/" 200 10 40
 
-step "6. drain of a backend the service does not have"
+step "6. a runtime drain ends when its backend leaves the config"
+sluicectl drain web "$d_addr" >/dev/null 2>&1 || fail "sluicectl drain web $d_addr (again)"
+cp "$cfg" "$tmp/full.yaml"
+grep -v "address: ${TOPO_IP[$d]} }" "$tmp/full.yaml" >"$tmp/without.yaml"
+cat "$tmp/without.yaml" >"$cfg"
+out=$(sluicectl reload 2>&1) || fail "reload without $d: $out"
+s=$(e2e_backend_state web "$d_addr")
+[ -z "$s" ] && [ "$(e2e_serving web)" = 2 ] && pass "$d removed by a reload (serving=2)" ||
+  fail "after removing $d from the config: '$s', serving=$(e2e_serving web)"
+cat "$tmp/full.yaml" >"$cfg"
+out=$(sluicectl reload 2>&1) || fail "reload with $d back: $out"
+s=$(e2e_backend_state web "$d_addr")
+[ "$s" = up ] && [ "$(e2e_serving web)" = 3 ] &&
+  pass "$d back in the config: 'up', not drained, serving=3" ||
+  fail "$d back in the config: '$s' (want 'up': the runtime drain went with its removal)"
+
+step "7. drain of a backend the service does not have"
 out=$(sluicectl drain web 10.99.0.99:80 2>&1)
 status=$?
 if [ "$status" = 1 ]; then pass "sluicectl drain of an unknown backend: exit 1: $out"; else
   fail "sluicectl drain web 10.99.0.99:80: exit $status (want 1): $out"
 fi
 
-step "7. SIGTERM"
+step "8. SIGTERM"
 e2e_stop_and_account 400
 out=$(sluicectl status 2>&1)
 status=$?
