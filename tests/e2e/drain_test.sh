@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015  # (trap functions; pass never fails, so A && pass || fail is if-else)
+# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015  # (traps; pass never fails)
 # End-to-end test of draining with sluicectl: service "web" (dr, no health check). Plan
 # "dr", prefix sdn-. Run as root:
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015  # (trap functions; pass never fails, so A && pass || fail is if-else)
+# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015  # (traps; pass never fails)
 # End-to-end test of health checks: service "web" (dr) with an HTTP check of /healthz
 # (interval 500ms, timeout 300ms, rise 2, fall 2), sent by Sluice from the LB namespace's
 # kernel over the management network (topology.sh: host routes to the backends' data

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015  # (trap functions; pass never fails, so A && pass || fail is if-else)
+# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015  # (traps; pass never fails)
 # End-to-end test of hot reload: service "web" (VIP:80, dr, no health check) stays
 # byte-identical in every config while a second service "api" (VIP:8080, dr; the backends
 # also listen on 8080) is added, re-weighted and removed by 50 reloads, cycling through
@@ -109,7 +109,8 @@ for ((i = 0; i < reloads; i++)); do
     break
   fi
   awk -v w="$E2E_WAITED" 'BEGIN {exit !(w > 1.5)}' && slow_reloads=$((slow_reloads + 1))
-  max_wait[$name]=$(awk -v a="${max_wait[$name]:-0}" -v b="$E2E_WAITED" 'BEGIN {printf "%.1f", (b + 0 > a + 0 ? b : a)}')
+  max_wait[$name]=$(awk -v a="${max_wait[$name]:-0}" -v b="$E2E_WAITED" \
+    'BEGIN {printf "%.1f", (b + 0 > a + 0 ? b : a)}')
   # What the list says about api must be what was written.
   list=$(sluicectl list 2>&1)
   if [ "$api" = yes ]; then
