@@ -32,6 +32,8 @@ tmp=""
 cfg=""
 sluice_pid=""
 sluice_status=""
+sluicectl_bin="" # next to the sluice binary
+ctl_socket=""    # $tmp/sluice.sock: the control socket of the generated configs
 eal_prefix=""
 pcap_pid=""
 
@@ -41,6 +43,9 @@ die() { fail "$*"; exit 1; }
 step() { printf '\n--- %s\n' "$*"; }
 in_client() { topo_exec "$prefix" client "$@"; }
 in_node() { topo_exec "$prefix" "$@"; }
+# sluicectl ARGS...: the control client on this run's socket. Sluice runs in PREFIXlb, but
+# the socket is a file: sluicectl runs from the root namespace.
+sluicectl() { "$sluicectl_bin" --socket "$ctl_socket" "$@"; }
 # client_py SECONDS ARGS...: lib/client.py in the client namespace, bounded by timeout.
 client_py() { in_client timeout "$1" "$TOPO_PYTHON" "$E2E_LIB_DIR/client.py" "${@:2}"; }
 # A URL for an address: IPv6 in brackets.
@@ -165,6 +170,7 @@ e2e_init() {
     fi
     sluice=$(realpath "$sluice")
   fi
+  sluicectl_bin=$(dirname "$sluice")/sluicectl
   # shellcheck disable=SC1091  # (lib/topology.sh, checked on its own)
   source "$E2E_LIB_DIR/topology.sh"
   topo_check_prefix "$prefix" || exit 1
@@ -189,6 +195,7 @@ e2e_init() {
   fi
   mkdir -p "$tmp"
   cfg=$tmp/sluice.yaml
+  ctl_socket=$tmp/sluice.sock
 
   step "setup ($e2e_name, plan $plan, prefix $prefix)"
   topo_require_tools || die "missing tools"
@@ -255,11 +262,16 @@ e2e_eal_list() {
 }
 
 # e2e_web_config FORWARDING METRICS_PORT: writes $cfg for the usual single-service test:
-# one worker, port p0 on lb0 (the plan's LB address, MTU 1500), and service "web" at
-# $TOPO_VIP:80/tcp with that forwarding mode, no health check, the plan's backends on
-# port 80. METRICS_PORT (on 127.0.0.1) is the test's own.
+# one worker, port p0 on lb0 (the plan's LB address, MTU 1500), the control socket
+# $ctl_socket, and service "web" at $TOPO_VIP:80/tcp with that forwarding mode, the plan's
+# backends on port 80, and no health check: health_check is $E2E_HEALTH_CHECK if set (a
+# YAML flow mapping, e.g. "{ type: http, path: /healthz, interval: 500ms, timeout: 300ms,
+# rise: 2, fall: 2 }"; only the dr plan has the management network checks need), else
+# "{ type: none }" (the default check, tcp with assume down, would mark every backend of a
+# plan without management routes down). METRICS_PORT (on 127.0.0.1) is the test's own.
+E2E_HEALTH_CHECK=${E2E_HEALTH_CHECK:-}
 e2e_web_config() {
-  local forwarding=$1 metrics_port=$2 b
+  local forwarding=$1 metrics_port=$2 b check=${E2E_HEALTH_CHECK:-"{ type: none }"}
   cat >"$cfg" <<YAML
 # Written by tests/e2e/$e2e_name.sh
 dataplane:
@@ -272,14 +284,14 @@ dataplane:
       mtu: 1500
   flow_table: { capacity: 65536, tcp_timeout: 300s, udp_timeout: 30s }
 metrics: { listen: 127.0.0.1:$metrics_port }
-control: { socket: $tmp/sluice.sock }
+control: { socket: $ctl_socket }
 services:
   - name: web
     vip: $TOPO_VIP
     port: 80
     protocol: tcp
     forwarding: $forwarding
-    health_check: { type: none }
+    health_check: $check
     backends:
 YAML
   for b in "${TOPO_BACKENDS[@]}"; do
@@ -458,4 +470,142 @@ e2e_decap_check() {
       fail "decap on $b: $stats (want decapsulated > 0, nothing wrong)"
     fi
   done
+}
+
+# e2e_wait SECONDS CMD...: runs CMD every 0.1 s until it succeeds (status 0) or SECONDS
+# have passed (status 1). Sets E2E_WAITED to the seconds waited (one decimal).
+E2E_WAITED=""
+e2e_wait() {
+  local limit=$1 t0 now
+  shift
+  t0=$(date +%s%N)
+  while :; do
+    if "$@"; then
+      now=$(date +%s%N)
+      E2E_WAITED=$(awk -v d=$((now - t0)) 'BEGIN {printf "%.1f", d / 1e9}')
+      return 0
+    fi
+    now=$(date +%s%N)
+    if [ $((now - t0)) -ge $((limit * 1000000000)) ]; then
+      E2E_WAITED=$(awk -v d=$((now - t0)) 'BEGIN {printf "%.1f", d / 1e9}')
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# e2e_metrics PORT: Sluice's metrics page (http://127.0.0.1:PORT/metrics inside PREFIXlb,
+# 2 s at most); status 1 if it could not be fetched.
+e2e_metrics() {
+  in_node lb timeout 3 "$TOPO_PYTHON" -c '
+import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1],
+                                        timeout=2).read().decode())' "$1"
+}
+
+# e2e_metric PORT SAMPLE: the value of one sample, e.g.
+# 'sluice_backend_up{service="web",backend="10.99.0.12:80"}' (empty if absent).
+e2e_metric() {
+  e2e_metrics "$1" 2>/dev/null | awk -v k="$2" '$1 == k {print $2; exit}'
+}
+
+# e2e_ctl_field KEY: a value of `sluicectl status` ("table_generation 3" -> 3).
+e2e_ctl_field() { sluicectl status 2>/dev/null | awk -v k="$1" '$1 == k {print $2; exit}'; }
+
+# e2e_backend_state SERVICE ADDRESS:PORT: that backend's line of `sluicectl list`, after
+# the weight ("up", "down (connect refused)", "up drained(runtime)", ...).
+e2e_backend_state() {
+  sluicectl list 2>/dev/null | awk -v s="$1" -v b="$2" '
+    $1 == "service" {svc = $2; next}
+    svc == s && $1 == "backend" && $2 == b {
+      sub(/^ *backend [^ ]+ weight [0-9]+ /, ""); print; exit}'
+}
+
+# e2e_serving SERVICE: serving=N of that service in `sluicectl list`.
+e2e_serving() {
+  sluicectl list 2>/dev/null |
+    awk -v s="$1" '$1 == "service" && $2 == s {
+      for (i = 3; i <= NF; i++) if ($i ~ /^serving=/) {sub(/^serving=/, "", $i); print $i}}'
+}
+
+# e2e_loop_start URL SECONDS: in the background, bursts of 20 requests (each a new
+# connection, 2 s timeout) to URL from the client, one after the other, until
+# e2e_loop_stop or SECONDS (at most 600 bursts). Output in $tmp/loop.out.
+E2E_LOOP_PID=""
+e2e_loop_start() {
+  local url=$1 limit=$2
+  rm -f "$tmp/loop.stop" "$tmp/loop.out"
+  (
+    end=$((SECONDS + limit))
+    for ((n = 0; n < 600 && SECONDS < end; n++)); do
+      [ -f "$tmp/loop.stop" ] && break
+      client_py 30 burst "$url" 20 --timeout 2 --deadline 20 >>"$tmp/loop.out" 2>&1
+    done
+  ) &
+  E2E_LOOP_PID=$!
+}
+
+# e2e_loop_stop: ends the loop (after its current burst; 30 s at most) and sets
+# E2E_LOOP_OK, E2E_LOOP_FAILED and E2E_LOOP_SERVED (e.g. "b1=120 b2=40 b3=118").
+E2E_LOOP_OK=0
+E2E_LOOP_FAILED=0
+E2E_LOOP_SERVED=""
+e2e_loop_stop() {
+  local i
+  [ -n "$E2E_LOOP_PID" ] || return 0
+  touch "$tmp/loop.stop"
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$E2E_LOOP_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$E2E_LOOP_PID" 2>/dev/null
+  wait "$E2E_LOOP_PID" 2>/dev/null
+  E2E_LOOP_PID=""
+  E2E_LOOP_OK=$(awk -F'[ =]' '$1 == "total" {s += $3} END {print s + 0}' "$tmp/loop.out" 2>/dev/null)
+  E2E_LOOP_FAILED=$(awk -F'[ =]' '$1 == "total" {s += $5} END {print s + 0}' "$tmp/loop.out" 2>/dev/null)
+  E2E_LOOP_SERVED=$(awk '$1 == "served" {n[$2] += $3} END {for (b in n) printf "%s=%d ", b, n[b]}' \
+    "$tmp/loop.out" 2>/dev/null | tr ' ' '\n' | sort | tr '\n' ' ')
+}
+
+# e2e_slow_start SECONDS: in the background, GET /slow?seconds=SECONDS through the VIP
+# (1 MiB over SECONDS s), body to $tmp/slow.body; waits (5 s at most) until a backend's
+# log shows the request and sets E2E_SLOW_BACKEND to it (b1..b3; "" if none did).
+E2E_SLOW_PID=""
+E2E_SLOW_BACKEND=""
+e2e_slow_start() {
+  local seconds=$1 i b
+  rm -f "$tmp/slow.body" "$tmp/slow.out"
+  client_py "$((seconds + 30))" get "http://$TOPO_VIP/slow?seconds=$seconds" \
+    --timeout "$((seconds + 20))" --out "$tmp/slow.body" >"$tmp/slow.out" 2>&1 &
+  E2E_SLOW_PID=$!
+  E2E_SLOW_BACKEND=""
+  for ((i = 0; i < 50; i++)); do
+    for b in "${TOPO_BACKENDS[@]}"; do
+      if grep -q "GET /slow?seconds=$seconds " "$tmp/$b.log" 2>/dev/null; then
+        E2E_SLOW_BACKEND=$b
+        return 0
+      fi
+    done
+    sleep 0.1
+  done
+}
+
+# e2e_slow_check [BACKEND]: waits for the download of e2e_slow_start (bounded by its own
+# timeout) and checks it is a complete 1 MiB, every line from one backend (BACKEND, if
+# given).
+e2e_slow_check() {
+  local want=${1:-} status out senders header
+  wait "$E2E_SLOW_PID"
+  status=$?
+  E2E_SLOW_PID=""
+  out=$(cat "$tmp/slow.out")
+  echo "  slow: $out"
+  senders=$(cut -d' ' -f1 "$tmp/slow.body" 2>/dev/null | sort -u | tr '\n' ' ')
+  header=$(sed -n 's/.*backend=\([^ ]*\).*/\1/p' <<<"$out")
+  if [ "$status" -eq 0 ] && grep -q 'status=200 .*length=1048576 ' <<<"$out" &&
+    [ "$senders" = "$header " ] && { [ -z "$want" ] || [ "$header" = "$want" ]; }; then
+    pass "long download: 1 MiB complete, every line from $header"
+  else
+    fail "long download: status $status, '$out', body lines from: ${senders:-none} (want ${want:-one backend})"
+  fi
 }

@@ -10,6 +10,8 @@
 #                                      # tunnel, nat, ipv6, gateway, pmtu, decap)
 #   topo_up PREFIX                     # namespaces PREFIX{sw,client,lb,b1,b2,b3} (+gw)
 #   topo_start_backends PREFIX LOGDIR  # HTTP servers on b1..b3 (TOPO_BACKEND_PORTS)
+#   topo_stop_backend PREFIX NODE      # stops one backend's HTTP server (connections refused)
+#   topo_start_backend PREFIX NODE LOGDIR  # starts it again
 #   topo_start_decap PREFIX LOGDIR     # decap.py on b1..b3 (tunnel plans)
 #   topo_decap_stats LOGDIR NODE       # its counters: "decapsulated=N ipip=N ..."
 #   topo_route_via_lb PREFIX           # nat/gateway plans: replies to the client via the LB
@@ -370,31 +372,93 @@ topo_up() {
     if [ "$TOPO_GATEWAY" = 1 ]; then
       ip -n "$p$b" route add default via "$TOPO_GW_FAR_IP" || return 1
     fi
+    # Health checks leave the LB namespace's kernel (lb0 has no kernel address) for each
+    # backend's data address: a host route through the backend's management address. The
+    # backend accepts it on mgmt0 (any local address; rp_filter off) and answers from its
+    # data address out of mgmt0.
+    if [ "$TOPO_MGMT" = 1 ] && [[ " ${TOPO_NODES[*]} " == *" lb "* ]]; then
+      ip -n "${p}lb" route add "${TOPO_IP[$b]}/32" via "${TOPO_MGMT_IP[$b]}" dev mgmt0 ||
+        return 1
+    fi
   done
   return 0
 }
 
 # topo_start_backends PREFIX LOGDIR: starts backend.py NAME PORTS... in b1..b3 (logs in
 # LOGDIR/NAME.log; dual-stack when the plan has IPv6) and waits, at most 5 s per port,
-# until each accepts connections.
+# until each accepts connections. TOPO_BACKEND_PID[NAME] is its process id.
+declare -gA TOPO_BACKEND_PID=()
 topo_start_backends() {
-  local p=$1 logdir=$2 b i port args=()
-  [ "$TOPO_IPV6" = 1 ] && args+=(--ipv6)
-  for b in "${TOPO_BACKENDS[@]}"; do
-    ip netns exec "$p$b" "$TOPO_PYTHON" "$TOPO_LIB_DIR/backend.py" "$b" \
-      "${TOPO_BACKEND_PORTS[@]}" "${args[@]}" </dev/null >>"$logdir/$b.log" 2>&1 &
+  local p=$1 logdir=$2 b
+  for b in "${TOPO_BACKENDS[@]}"; do _topo_spawn_backend "$p" "$b" "$logdir"; done
+  for b in "${TOPO_BACKENDS[@]}"; do _topo_wait_backend "$p" "$b" "$logdir" || return 1; done
+}
+
+# topo_start_backend PREFIX NODE LOGDIR: starts one backend's server (again) and waits, at
+# most 5 s per port, until it accepts connections.
+topo_start_backend() {
+  _topo_spawn_backend "$1" "$2" "$3"
+  _topo_wait_backend "$1" "$2" "$3"
+}
+
+# topo_stop_backend PREFIX NODE: SIGTERM to NODE's backend.py (SIGKILL after 3 s) and
+# waits, at most 3 s more, until nothing accepts connections on its ports: from then on a
+# connection to it is refused. The namespace and its addresses stay.
+topo_stop_backend() {
+  local p=$1 b=$2 pids pid i port busy
+  pids=$(_topo_backend_pids "$p" "$b")
+  # shellcheck disable=SC2086
+  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+  for ((i = 0; i < 30; i++)); do
+    [ -z "$(_topo_backend_pids "$p" "$b")" ] && break
+    sleep 0.1
   done
-  for b in "${TOPO_BACKENDS[@]}"; do
+  pids=$(_topo_backend_pids "$p" "$b")
+  # shellcheck disable=SC2086
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  pid=${TOPO_BACKEND_PID[$b]:-}
+  [ -n "$pid" ] && wait "$pid" 2>/dev/null
+  TOPO_BACKEND_PID[$b]=""
+  for ((i = 0; i < 30; i++)); do
+    busy=0
     for port in "${TOPO_BACKEND_PORTS[@]}"; do
-      for ((i = 0; i < 50; i++)); do
-        ip netns exec "$p$b" timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" \
-          2>/dev/null && continue 2
-        sleep 0.1
-      done
-      topo_log "backend $b did not start listening on port $port in 5 s; its log:"
-      cat "$logdir/$b.log" >&2
-      return 1
+      ip netns exec "$p$b" timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" \
+        2>/dev/null && busy=1
     done
+    [ "$busy" = 0 ] && return 0
+    sleep 0.1
+  done
+  topo_log "backend $b still accepts connections 6 s after SIGTERM"
+  return 1
+}
+
+# The backend.py processes in NODE's namespace.
+_topo_backend_pids() {
+  local pid
+  for pid in $(ip netns pids "$1$2" 2>/dev/null); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "/backend.py $2 " && echo "$pid"
+  done
+}
+
+_topo_spawn_backend() {
+  local p=$1 b=$2 logdir=$3 args=()
+  [ "$TOPO_IPV6" = 1 ] && args+=(--ipv6)
+  ip netns exec "$p$b" "$TOPO_PYTHON" "$TOPO_LIB_DIR/backend.py" "$b" \
+    "${TOPO_BACKEND_PORTS[@]}" "${args[@]}" </dev/null >>"$logdir/$b.log" 2>&1 &
+  TOPO_BACKEND_PID[$b]=$!
+}
+
+_topo_wait_backend() {
+  local p=$1 b=$2 logdir=$3 port i
+  for port in "${TOPO_BACKEND_PORTS[@]}"; do
+    for ((i = 0; i < 50; i++)); do
+      ip netns exec "$p$b" timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" \
+        2>/dev/null && continue 2
+      sleep 0.1
+    done
+    topo_log "backend $b did not start listening on port $port in 5 s; its log:"
+    cat "$logdir/$b.log" >&2
+    return 1
   done
 }
 
