@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sluicectl: %s\n", std::string(response.status().message()).c_str());
     return 3;
   }
-  std::fwrite(response->text.data(), 1, response->text.size(),
-              response->exit_code == 0 ? stdout : stderr);
+  std::FILE* out = response->exit_code == 0 ? stdout : stderr;
+  std::fwrite(response->text.data(), 1, response->text.size(), out);
+  // Every answer ends a line, whatever the daemon's text did.
+  if (!response->text.empty() && response->text.back() != '\n') std::fputc('\n', out);
   return response->exit_code;
 }
