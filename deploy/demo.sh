@@ -9,8 +9,10 @@
 # It installs the dependencies (deploy/install-deps.sh), builds Sluice if needed, validates
 # deploy/demo/sluice.yaml, builds a network of namespaces (tests/e2e/lib/topology.sh with
 # the prefix "sdemo-": a client, three HTTP backends, the load balancer's DPDK port),
-# starts Sluice there in direct-routing mode, pings the VIP, sends 200 requests from the
-# client and shows how many each backend served, then shows a broken config being
+# starts Sluice there in direct-routing mode with http health checks, waits for them to
+# bring the backends in, pings the VIP, sends 200 requests from the client and shows how
+# many each backend served, stops one backend's server (the checks take it out; 100
+# requests go to the others) and starts it again, then shows a broken config being
 # rejected. Everything it creates lives in namespaces sdemo-*, /run/sluice-demo and (if
 # none were reserved) 512 hugepages, all removed at the end or by --stop.
 set -euo pipefail
@@ -20,6 +22,7 @@ prefix=sdemo-
 run=/run/sluice-demo
 config=deploy/demo/sluice.yaml
 sluice=build/lb/sluice
+sluicectl_bin=build/lb/sluicectl
 requests=200
 
 mode=run
@@ -36,6 +39,30 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 say() { printf '\n== %s\n' "$*"; }
+ctl() { "$sluicectl_bin" --socket /run/sluice-demo/sluice.sock "$@"; }
+# wait_serving N: until `sluicectl list` says serving=N (10 s at most); prints the list.
+wait_serving() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    ctl list 2>/dev/null | grep -q "serving=$1\b" && break
+    sleep 0.1
+  done
+  ctl list | sed 's/^/  /'
+}
+# burst N: N requests from the client, each a new connection; prints who served them.
+burst() {
+  local n=$1 out b count bar
+  out=$(ip netns exec "${prefix}client" timeout 60 "$TOPO_PYTHON" tests/e2e/lib/client.py \
+    burst "http://$TOPO_VIP/" "$n" --timeout 2 --deadline 40 || true)
+  printf '  %-8s %-11s %8s\n' backend address served
+  for b in "${TOPO_BACKENDS[@]}"; do
+    count=$(awk -v b="$b" '$1 == "served" && $2 == b {print $3}' <<<"$out")
+    count=${count:-0}
+    bar=$(printf '%*s' $((count * 40 / n)) '' | tr ' ' '#')
+    printf '  %-8s %-11s %8d  %3d%%  %s\n' "$b" "${TOPO_IP[$b]}" "$count" $((count * 100 / n)) "$bar"
+  done
+  grep -E '^(total|error)' <<<"$out" | sed 's/^/  /'
+}
 
 # stop_demo: SIGTERM to Sluice (its summary goes to the log), then every process and
 # namespace of the demo, then the hugepages it reserved. Idempotent.
@@ -78,7 +105,7 @@ if [ ! -f build/build.ninja ]; then
   echo "building (the first time takes a few minutes)"
   meson setup build >"$build_log" 2>&1 || { tail -n 30 "$build_log"; exit 1; }
 fi
-ninja -C build lb/sluice >"$build_log" 2>&1 || { tail -n 30 "$build_log"; exit 1; }
+ninja -C build lb/sluice lb/sluicectl >"$build_log" 2>&1 || { tail -n 30 "$build_log"; exit 1; }
 rm -f "$build_log"
 
 say "$("$sluice" --version)"
@@ -139,23 +166,27 @@ else
   sed 's/^/  | /' <<<"$out"
 fi
 
+say "health checks (http /healthz every 500 ms from the LB's kernel): sluicectl list"
+wait_serving 3
+
 say "$requests requests from the client to http://$TOPO_VIP/, each a new connection"
-out=$(ip netns exec "${prefix}client" timeout 60 "$TOPO_PYTHON" tests/e2e/lib/client.py \
-  burst "http://$TOPO_VIP/" "$requests" --timeout 2 --deadline 40 || true)
-printf '  %-8s %-11s %8s\n' backend address served
-for b in "${TOPO_BACKENDS[@]}"; do
-  n=$(awk -v b="$b" '$1 == "served" && $2 == b {print $3}' <<<"$out")
-  n=${n:-0}
-  bar=$(printf '%*s' $((n * 40 / requests)) '' | tr ' ' '#')
-  printf '  %-8s %-11s %8d  %3d%%  %s\n' "$b" "${TOPO_IP[$b]}" "$n" $((n * 100 / requests)) "$bar"
-done
-grep -E '^(total|error)' <<<"$out" | sed 's/^/  /'
+burst "$requests"
 
 say "who answered? /whoami, seen by the backend"
 out=$(ip netns exec "${prefix}client" timeout 10 "$TOPO_PYTHON" tests/e2e/lib/client.py \
   get "http://$TOPO_VIP/whoami" --timeout 2 || true)
 echo "  $(tail -n 1 <<<"$out")"
 echo "  (direct routing: the backend's socket is the VIP's, and it answered the client itself)"
+
+say "b2's server stops: the health checks take it out (fall 2 x 500 ms)"
+topo_stop_backend "$prefix" b2
+wait_serving 2
+grep -E 'sluice: (backend|service)' "$run/sluice.log" | tail -n 1 | sed 's/^/  /'
+burst 100
+
+say "b2's server is back: in again after rise 2 x 500 ms"
+topo_start_backend "$prefix" b2 "$run"
+wait_serving 3
 
 say "rejecting a broken copy of config/examples/sluice.yaml (every error, with file:line:column)"
 broken=$run/broken.yaml
@@ -172,6 +203,8 @@ if [ "$mode" = keep ]; then
   ip netns exec ${prefix}client curl -s http://$TOPO_VIP/whoami
   ip netns exec ${prefix}client curl -s -o /dev/null -w '%{size_download} bytes\\n' 'http://$TOPO_VIP/slow?seconds=5'
   ip netns exec ${prefix}client ping -c 3 $TOPO_VIP
+  $sluicectl_bin --socket /run/sluice-demo/sluice.sock list      (also: status, drain web 10.99.0.12:80, reload)
+  ip netns exec ${prefix}lb python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9750/metrics").read().decode())' | grep ^sluice_
   ip netns exec ${prefix}sw tcpdump -eni br-data      (apt-get install tcpdump)
   less $run/sluice.log
 Stop it:  sudo deploy/demo.sh --stop

@@ -408,16 +408,17 @@ topo_stop_backend() {
   local p=$1 b=$2 pids pid i port busy
   pids=$(_topo_backend_pids "$p" "$b")
   # shellcheck disable=SC2086
-  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+  if [ -n "$pids" ]; then kill -TERM $pids 2>/dev/null || true; fi
   for ((i = 0; i < 30; i++)); do
     [ -z "$(_topo_backend_pids "$p" "$b")" ] && break
     sleep 0.1
   done
   pids=$(_topo_backend_pids "$p" "$b")
   # shellcheck disable=SC2086
-  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  if [ -n "$pids" ]; then kill -KILL $pids 2>/dev/null || true; fi
   pid=${TOPO_BACKEND_PID[$b]:-}
-  [ -n "$pid" ] && wait "$pid" 2>/dev/null
+  # (its exit status is the signal's: not a failure under set -e)
+  if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
   TOPO_BACKEND_PID[$b]=""
   for ((i = 0; i < 30; i++)); do
     busy=0
