@@ -1,6 +1,11 @@
 #include "lb/controller.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -100,25 +105,78 @@ Controller::Controller(std::vector<dp::PortInfo> ports, NextHopResolver resolve_
       options_(options),
       ids_(dp::kMaxServiceIds, dp::kMaxBackendIds) {}
 
-absl::Status Controller::Start(const config::Config& config, absl::Time now) {
-  absl::StatusOr<ReloadReport> report = Apply(config, now, /*first=*/true);
+absl::Status Controller::Start(config::Config config, absl::Time now) {
+  absl::StatusOr<ReloadReport> report = Apply(std::move(config), now, /*first=*/true);
   return report.status();
 }
 
-absl::StatusOr<ReloadReport> Controller::Reload(const config::Config& config, absl::Time now) {
+absl::StatusOr<ReloadReport> Controller::Reload(config::Config config, absl::Time now) {
   if (!started_) return absl::FailedPreconditionError("not started");
-  return Apply(config, now, /*first=*/false);
+  return Apply(std::move(config), now, /*first=*/false);
 }
 
 bool Controller::HealthChecked(const config::Service& service) const {
   return options_.health_checks && service.health_check.type != config::HealthCheckType::kNone;
 }
 
-absl::StatusOr<ReloadReport> Controller::Apply(const config::Config& config, absl::Time now,
-                                               bool first) {
+std::vector<MaglevBackend> Controller::MaglevInput(const std::vector<BackendState>& backends) {
+  std::vector<MaglevBackend> input;
+  input.reserve(backends.size());
+  for (const BackendState& b : backends) {
+    input.push_back(
+        MaglevBackend{.id = b.id, .identity = IdentityOf(b.config), .weight = b.MaglevWeight()});
+  }
+  return input;
+}
+
+absl::StatusOr<dp::MaglevSlots> Controller::BuildSlots(const std::vector<MaglevBackend>& input,
+                                                       uint32_t table_size,
+                                                       const std::string& service) {
+  const bool any =
+      std::any_of(input.begin(), input.end(), [](const MaglevBackend& b) { return b.weight != 0; });
+  if (!any) return dp::MaglevSlots();  // nothing takes new flows
+  absl::StatusOr<MaglevTable> built = MaglevTable::Build(input, table_size);
+  if (!built.ok()) {
+    return absl::Status(built.status().code(),
+                        absl::StrFormat("service %s: %s", service, built.status().message()));
+  }
+  return dp::MaglevSlots(std::make_shared<const std::vector<dp::BackendId>>(built->slots().begin(),
+                                                                            built->slots().end()));
+}
+
+absl::Status Controller::BuildAll(std::vector<MaglevJob>& jobs, bool parallel) {
+  std::atomic<size_t> next{0};
+  auto run = [&jobs, &next] {
+    for (size_t i = next.fetch_add(1); i < jobs.size(); i = next.fetch_add(1)) {
+      jobs[i].result = BuildSlots(*jobs[i].input, jobs[i].table_size, *jobs[i].service);
+    }
+  };
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads = parallel && jobs.size() >= 8 ? cpus : 1;
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) {
+    helpers.emplace_back([&run, cpus] {
+      // The EAL pinned the control thread to the main lcore and threads inherit that:
+      // let these run on any CPU (the workers' are idle before they are launched).
+      cpu_set_t all;
+      CPU_ZERO(&all);
+      for (unsigned c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(c, &all);
+      pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
+      run();
+    });
+  }
+  run();
+  for (std::thread& t : helpers) t.join();
+  for (const MaglevJob& job : jobs) {
+    if (!job.result.ok()) return job.result.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ReloadReport> Controller::Apply(config::Config config, absl::Time now, bool first) {
   ReloadReport report;
   // Restart-only keys keep their running values (docs/config.md says which).
-  config::Config effective = config;
+  config::Config& effective = config;
   if (!first) {
     report.restart_required = RestartOnlyChanges(running_, config);
     config::DataplaneConfig& d = effective.dataplane;
@@ -162,149 +220,223 @@ absl::StatusOr<ReloadReport> Controller::Apply(const config::Config& config, abs
     new_routes = std::move(*built);
   }
   const dp::RouteTable& routes = new_routes ? *new_routes : *routes_;
+  // Next hops and tunnel sources of unchanged backends stay valid unless these changed.
+  const bool resolve_all = first || new_routes != nullptr ||
+                           effective.dataplane.tunnel_source != running_.dataplane.tunnel_source;
   const absl::Duration grace =
       Grace(effective.dataplane.flow_table,
             first ? effective.dataplane.flow_table : running_.dataplane.flow_table);
-  absl::StatusOr<std::pair<IdRegistry, IdAssignment>> ids =
-      ids_.Next(effective.services, now, grace);
-  if (!ids.ok()) return ids.status();
-  const IdAssignment& assigned = ids->second;
 
-  absl::flat_hash_map<uint32_t, size_t> old_service_index;
-  for (size_t s = 0; s < services_.size(); ++s) old_service_index[services_[s].id] = s;
+  // Plan: nothing until "Commit" changes the controller, so a failure changes nothing.
+  const size_t n = effective.services.size();
+  std::vector<Plan> plans(n);
+  size_t new_services = 0;
+  size_t new_backends = 0;
+  for (size_t s = 0; s < n; ++s) {
+    const config::Service& svc = effective.services[s];
+    Plan& plan = plans[s];
+    plan.ids = ids_.Find(ServiceKey::Of(svc));
+    if (plan.ids != nullptr) {
+      auto it = service_index_.find(plan.ids->id);
+      if (it != service_index_.end()) plan.old = &services_[it->second];
+    }
+    plan.reuse = plan.old != nullptr && !resolve_all && plan.old->config.backends == svc.backends;
+    plan.reset_health = plan.old != nullptr && HealthChecked(svc) &&
+                        plan.old->config.health_check != svc.health_check;
+    new_services += plan.ids == nullptr ? 1 : 0;
+    if (!plan.reuse) {
+      for (const config::Backend& b : svc.backends) {
+        if (plan.ids == nullptr || !plan.ids->backends.contains(EndpointKey::Of(b))) {
+          new_backends += 1;
+        }
+      }
+    }
+  }
+  absl::StatusOr<std::vector<uint32_t>> service_ids = ids_.PeekServiceIds(new_services, now);
+  if (!service_ids.ok()) return service_ids.status();
+  absl::StatusOr<std::vector<uint32_t>> backend_ids = ids_.PeekBackendIds(new_backends, now);
+  if (!backend_ids.ok()) return backend_ids.status();
 
   const BackendPlace place{.dataplane = effective.dataplane, .ports = ports, .routes = routes};
-  std::vector<ServiceState> services(effective.services.size());
-  for (size_t s = 0; s < effective.services.size(); ++s) {
+  size_t next_service_id = 0;
+  size_t next_backend_id = 0;
+  std::vector<MaglevJob> jobs;
+  std::vector<size_t> job_service;
+  for (size_t s = 0; s < n; ++s) {
     const config::Service& svc = effective.services[s];
-    ServiceState& st = services[s];
-    st.id = assigned.service_ids[s];
-    st.config = svc;
-    st.info = MakeServiceInfo(svc, st.id);
-    auto old_it = old_service_index.find(st.id);
-    const ServiceState* old =
-        old_it == old_service_index.end() ? nullptr : &services_[old_it->second];
-    const bool same_check = old != nullptr && old->config.health_check == svc.health_check;
+    Plan& plan = plans[s];
+    plan.id = plan.ids != nullptr ? plan.ids->id : (*service_ids)[next_service_id++];
     const bool initially_up = !HealthChecked(svc) || svc.health_check.assume_up;
-    st.backends.resize(svc.backends.size());
-    size_t added = 0;
-    for (size_t b = 0; b < svc.backends.size(); ++b) {
-      BackendState& bs = st.backends[b];
-      bs.id = assigned.backend_ids[s][b];
-      bs.config = svc.backends[b];
-      absl::StatusOr<dp::BackendInfo> info =
-          ResolveBackend(place, svc, svc.backends[b], resolve_next_hop_);
-      if (!info.ok()) return info.status();
-      bs.info = *info;
-      bs.info.service = st.id;
-      bs.up = initially_up;
-      const BackendState* ob = nullptr;
-      if (old != nullptr) {
-        auto it = backend_index_.find(bs.id);
-        if (it != backend_index_.end() && it->second.first == old_it->second) {
-          ob = &old->backends[it->second.second];
+    const std::vector<BackendState>* backends = nullptr;
+    if (plan.reuse) {
+      backends = &plan.old->backends;
+      if (plan.old->config != svc) {
+        report.changes.push_back(absl::StrFormat("service %s changed", svc.name));
+      }
+    } else {
+      absl::StatusOr<size_t> added =
+          PlanBackends(svc, plan, place, *backend_ids, next_backend_id, initially_up);
+      if (!added.ok()) return added.status();
+      backends = &plan.fresh.backends;
+      if (plan.old != nullptr && plan.old->config != svc) {
+        const size_t removed = plan.old->backends.size() + *added - svc.backends.size();
+        std::string what = absl::StrFormat("service %s changed", svc.name);
+        if (*added != 0) {
+          absl::StrAppendFormat(&what, ", %u backend%s added", *added, *added == 1 ? "" : "s");
         }
-      }
-      if (ob != nullptr) {
-        bs.runtime_drain = ob->runtime_drain;
-        if (same_check && HealthChecked(svc)) {
-          bs.up = ob->up;
-          bs.detail = ob->detail;
+        if (removed != 0) {
+          absl::StrAppendFormat(&what, ", %u backend%s removed", removed, removed == 1 ? "" : "s");
         }
-      } else {
-        added += 1;
+        report.changes.push_back(what);
       }
     }
-    if (old != nullptr && old->config.table_size == svc.table_size) {
-      st.info.maglev = old->info.maglev;
-      st.maglev_input = old->maglev_input;
-      st.maglev_built = old->maglev_built;
+    if (plan.old == nullptr && !first) {
+      report.changes.push_back(absl::StrFormat("service %s added", svc.name));
     }
-    st.serving = old != nullptr ? old->serving : SIZE_MAX;  // SIZE_MAX: not published yet
-    absl::StatusOr<bool> rebuilt = RefreshMaglev(st);
-    if (!rebuilt.ok()) return rebuilt.status();
-    report.maglev_rebuilt += *rebuilt ? 1 : 0;
-    if (old == nullptr) {
-      if (!first) report.changes.push_back(absl::StrFormat("service %s added", svc.name));
-    } else if (old->config != svc) {
-      const size_t removed = old->backends.size() + added - svc.backends.size();
-      std::string what = absl::StrFormat("service %s changed", svc.name);
-      if (added != 0)
-        absl::StrAppendFormat(&what, ", %u backend%s added", added, added == 1 ? "" : "s");
-      if (removed != 0) {
-        absl::StrAppendFormat(&what, ", %u backend%s removed", removed, removed == 1 ? "" : "s");
+    // The Maglev input as the new state will have it.
+    plan.maglev_input = MaglevInput(*backends);
+    if (plan.reset_health && plan.reuse) {
+      for (size_t b = 0; b < backends->size(); ++b) {
+        const BackendState& bs = (*backends)[b];
+        plan.maglev_input[b].weight =
+            initially_up && !bs.config.drain && !bs.runtime_drain ? bs.config.weight : 0;
       }
-      report.changes.push_back(what);
+    }
+    plan.rebuild = plan.old == nullptr || !plan.old->maglev_built ||
+                   plan.old->config.table_size != svc.table_size ||
+                   plan.old->maglev_input != plan.maglev_input;
+    if (plan.rebuild) {
+      jobs.push_back(MaglevJob{
+          .input = &plan.maglev_input, .table_size = svc.table_size, .service = &svc.name});
+      job_service.push_back(s);
     }
   }
-  absl::flat_hash_map<uint32_t, bool> kept;
-  for (const ServiceState& st : services) kept[st.id] = true;
-  for (const ServiceState& old : services_) {
-    if (!kept.contains(old.id)) {
-      report.changes.push_back(absl::StrFormat("service %s removed", old.config.name));
+  // A Maglev table of 65537 slots takes about 1.3 ms (bench/RESULTS.md). At start-up the
+  // workers are not running yet, so all CPUs build; a reload never takes the workers'
+  // CPUs and builds on the control thread alone.
+  if (absl::Status built = BuildAll(jobs, /*parallel=*/first); !built.ok()) return built;
+  report.maglev_rebuilt = jobs.size();
+  for (size_t i = 0; i < jobs.size(); ++i) plans[job_service[i]].slots = *jobs[i].result;
+  std::vector<bool> kept(services_.size(), false);
+  for (const Plan& plan : plans) {
+    if (plan.old != nullptr) kept[static_cast<size_t>(plan.old - services_.data())] = true;
+  }
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (!kept[i]) {
+      report.changes.push_back(absl::StrFormat("service %s removed", services_[i].config.name));
     }
   }
-
-  absl::flat_hash_map<uint32_t, Retired> retired;
-  for (const auto& [id, r] : retired_) {
-    if (r.until > now) retired.emplace(id, r);
-  }
-  for (uint32_t id : assigned.released_backends) {
-    auto it = backend_index_.find(id);
-    if (it == backend_index_.end()) continue;
-    Retired r{.info = services_[it->second.first].backends[it->second.second].info,
-              .until = now + grace};
-    r.info.up = false;
-    retired[id] = r;
-  }
-
-  std::unique_ptr<dp::ForwardingTable> table = Assemble(services, retired, effective.dataplane);
-  table->ports = ports;
 
   // Commit: nothing below fails.
+  std::vector<IdRegistry::ServiceUpdate> updates(n);
+  for (size_t s = 0; s < n; ++s) {
+    updates[s].key = ServiceKey::Of(effective.services[s]);
+    updates[s].id = plans[s].id;
+    updates[s].backends_unchanged = plans[s].reuse;
+    if (!plans[s].reuse) {
+      updates[s].backends.reserve(plans[s].fresh.backends.size());
+      for (const BackendState& b : plans[s].fresh.backends) {
+        updates[s].backends.emplace_back(EndpointKey::Of(b.config), b.id);
+      }
+    }
+  }
+  const IdRegistry::Released released =
+      ids_.Commit(std::move(updates), new_services, new_backends, now, grace);
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (it->second.until <= now) {
+      retired_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (uint32_t id : released.backends) {
+    const BackendState* old = FindBackend(id);
+    if (old == nullptr) continue;
+    Retired r{.info = old->info, .until = now + grace};
+    r.info.up = false;
+    retired_[id] = r;
+    backend_index_.erase(id);
+  }
+
+  std::vector<ServiceState> services(n);
+  for (size_t s = 0; s < n; ++s) {
+    Plan& plan = plans[s];
+    ServiceState& st = services[s];
+    const config::Service& svc = effective.services[s];
+    if (plan.reuse) {
+      st = std::move(*plan.old);  // same key: same ServiceInfo, and its slots unless rebuilt
+      if (plan.reset_health) {
+        for (BackendState& b : st.backends) {
+          b.up = !HealthChecked(svc) || svc.health_check.assume_up;
+          b.detail.clear();
+        }
+      }
+    } else {
+      st = std::move(plan.fresh);
+      st.serving = plan.old != nullptr ? plan.old->serving : SIZE_MAX;  // SIZE_MAX: unpublished
+      if (plan.old != nullptr && !plan.rebuild) st.info.maglev = plan.old->info.maglev;
+      for (size_t b = 0; b < st.backends.size(); ++b) {
+        backend_index_[st.backends[b].id] = {st.id, static_cast<uint32_t>(b)};
+      }
+    }
+    if (plan.rebuild) st.info.maglev = plan.slots;
+    st.maglev_input = std::move(plan.maglev_input);
+    st.maglev_built = true;
+    st.dirty = false;
+  }
+  for (size_t s = 0; s < n; ++s) services[s].config = std::move(effective.services[s]);
+  effective.services.clear();
   running_ = std::move(effective);
   ports_ = ports;
   if (new_routes) routes_ = std::move(new_routes);
-  ids_ = std::move(ids->first);
   services_ = std::move(services);
-  retired_ = std::move(retired);
-  backend_index_.clear();
-  for (size_t s = 0; s < services_.size(); ++s) {
-    for (size_t b = 0; b < services_[s].backends.size(); ++b) {
-      backend_index_[services_[s].backends[b].id] = {s, b};
-    }
-  }
+  service_index_.clear();
+  for (size_t s = 0; s < services_.size(); ++s) service_index_[services_[s].id] = s;
   started_ = true;
-  PublishAndNote(std::move(table));
+  PublishAndNote(Assemble(services_, retired_, running_.dataplane));
   report.generation = generation_;
   return report;
 }
 
-absl::StatusOr<bool> Controller::RefreshMaglev(ServiceState& st) const {
-  std::vector<MaglevBackend> input;
-  input.reserve(st.backends.size());
-  bool any = false;
-  for (const BackendState& b : st.backends) {
-    input.push_back(
-        MaglevBackend{.id = b.id, .identity = IdentityOf(b.config), .weight = b.MaglevWeight()});
-    any = any || b.MaglevWeight() != 0;
+absl::StatusOr<size_t> Controller::PlanBackends(const config::Service& svc, Plan& plan,
+                                                const BackendPlace& place,
+                                                const std::vector<uint32_t>& new_ids,
+                                                size_t& next_new_id, bool initially_up) const {
+  ServiceState& st = plan.fresh;
+  st.id = plan.id;
+  st.info = MakeServiceInfo(svc, st.id);
+  st.backends.resize(svc.backends.size());
+  size_t added = 0;
+  for (size_t b = 0; b < svc.backends.size(); ++b) {
+    BackendState& bs = st.backends[b];
+    const BackendState* ob = nullptr;
+    if (plan.ids != nullptr) {
+      auto it = plan.ids->backends.find(EndpointKey::Of(svc.backends[b]));
+      if (it != plan.ids->backends.end()) {
+        bs.id = it->second;
+        ob = FindBackend(bs.id);
+      }
+    }
+    if (bs.id == 0) {
+      bs.id = new_ids[next_new_id++];
+      added += 1;
+    }
+    bs.config = svc.backends[b];
+    absl::StatusOr<dp::BackendInfo> info =
+        ResolveBackend(place, svc, svc.backends[b], resolve_next_hop_);
+    if (!info.ok()) return info.status();
+    bs.info = *info;
+    bs.info.service = st.id;
+    bs.up = initially_up;
+    if (ob != nullptr) {
+      bs.runtime_drain = ob->runtime_drain;
+      if (!plan.reset_health && HealthChecked(svc)) {
+        bs.up = ob->up;
+        bs.detail = ob->detail;
+      }
+    }
   }
-  st.dirty = false;
-  if (st.maglev_built && input == st.maglev_input) return false;
-  st.maglev_input = std::move(input);
-  st.maglev_built = true;
-  if (!any) {
-    st.info.maglev = dp::MaglevSlots();  // nothing takes new flows
-    return true;
-  }
-  absl::StatusOr<MaglevTable> built = MaglevTable::Build(st.maglev_input, st.config.table_size);
-  if (!built.ok()) {
-    return absl::Status(built.status().code(), absl::StrFormat("service %s: %s", st.config.name,
-                                                               built.status().message()));
-  }
-  st.info.maglev = dp::MaglevSlots(std::make_shared<const std::vector<dp::BackendId>>(
-      built->slots().begin(), built->slots().end()));
-  return true;
+  return added;
 }
 
 std::unique_ptr<dp::ForwardingTable> Controller::Assemble(
@@ -360,16 +492,24 @@ void Controller::PublishAndNote(std::unique_ptr<dp::ForwardingTable> table) {
   }
 }
 
-Controller::BackendState* Controller::FindBackend(uint32_t id) {
+const Controller::BackendState* Controller::FindBackend(uint32_t id) const {
   auto it = backend_index_.find(id);
   if (it == backend_index_.end()) return nullptr;
-  return &services_[it->second.first].backends[it->second.second];
+  auto s = service_index_.find(it->second.first);
+  if (s == service_index_.end()) return nullptr;
+  return &services_[s->second].backends[it->second.second];
+}
+
+Controller::BackendState* Controller::FindBackend(uint32_t id) {
+  return const_cast<BackendState*>(std::as_const(*this).FindBackend(id));
 }
 
 void Controller::SetHealth(uint32_t backend, bool up, std::string_view detail) {
   auto it = backend_index_.find(backend);
   if (it == backend_index_.end()) return;
-  ServiceState& st = services_[it->second.first];
+  auto s = service_index_.find(it->second.first);
+  if (s == service_index_.end()) return;
+  ServiceState& st = services_[s->second];
   if (!HealthChecked(st.config)) return;
   BackendState& b = st.backends[it->second.second];
   b.detail = std::string(detail);
@@ -441,19 +581,33 @@ absl::Status Controller::SetDrain(std::string_view service, std::string_view bac
 }
 
 size_t Controller::Flush() {
-  size_t rebuilt = 0;
+  std::vector<MaglevJob> jobs;
+  std::vector<std::vector<MaglevBackend>> inputs;
+  std::vector<ServiceState*> rebuilt;
   bool any = false;
   for (ServiceState& st : services_) {
     if (!st.dirty) continue;
     any = true;
-    absl::StatusOr<bool> r = RefreshMaglev(st);
-    // The input passed MaglevTable's checks when the config was applied; weights only
-    // went to 0 since, which cannot fail.
-    rebuilt += r.ok() && *r ? 1 : 0;
+    st.dirty = false;
+    std::vector<MaglevBackend> input = MaglevInput(st.backends);
+    if (st.maglev_built && input == st.maglev_input) continue;
+    st.maglev_input = std::move(input);
+    rebuilt.push_back(&st);
   }
   if (!any) return 0;
+  for (ServiceState* st : rebuilt) {
+    jobs.push_back(MaglevJob{.input = &st->maglev_input,
+                             .table_size = st->config.table_size,
+                             .service = &st->config.name});
+  }
+  // The inputs passed MaglevTable's checks when the config was applied; weights only
+  // changed since, which cannot fail.
+  BuildAll(jobs, /*parallel=*/false).IgnoreError();
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].result.ok()) rebuilt[i]->info.maglev = *jobs[i].result;
+  }
   PublishAndNote(Assemble(services_, retired_, running_.dataplane));
-  return rebuilt;
+  return rebuilt.size();
 }
 
 std::vector<health::CheckSpec> Controller::HealthChecks() const {

@@ -68,8 +68,8 @@ class Controller {
   Controller(std::vector<dataplane::PortInfo> ports, NextHopResolver resolve_next_hop,
              Publish publish, ControllerOptions options);
 
-  absl::Status Start(const config::Config& config, absl::Time now);
-  absl::StatusOr<ReloadReport> Reload(const config::Config& config, absl::Time now);
+  absl::Status Start(config::Config config, absl::Time now);
+  absl::StatusOr<ReloadReport> Reload(config::Config config, absl::Time now);
 
   // A health verdict for a backend id (unknown ids are ignored: a change that raced a
   // reload). Takes effect at the next Flush.
@@ -89,6 +89,7 @@ class Controller {
   std::vector<std::string> TakeEvents();
 
   uint64_t generation() const { return generation_; }
+  // The running dataplane, metrics and control sections (services: see Status()).
   const config::Config& running() const { return running_; }
 
  private:
@@ -118,9 +119,38 @@ class Controller {
     absl::Time until;
   };
 
-  absl::StatusOr<ReloadReport> Apply(const config::Config& config, absl::Time now, bool first);
-  // Rebuilds the service's Maglev slots when their input changed; returns whether it did.
-  absl::StatusOr<bool> RefreshMaglev(ServiceState& service) const;
+  // One service of a reload's plan (Apply).
+  struct Plan {
+    const IdRegistry::ServiceIds* ids = nullptr;  // null: a new service
+    ServiceState* old = nullptr;                  // its running state, if any
+    bool reuse = false;         // same backends, same next hops: the old state is kept
+    bool reset_health = false;  // its check changed: states start over from `assume`
+    uint32_t id = 0;
+    ServiceState fresh;  // !reuse: the new state, backends resolved
+    std::vector<MaglevBackend> maglev_input;
+    bool rebuild = false;
+    dataplane::MaglevSlots slots;  // rebuild: the new slots
+  };
+  struct MaglevJob {
+    const std::vector<MaglevBackend>* input = nullptr;
+    uint32_t table_size = 0;
+    const std::string* service = nullptr;
+    absl::StatusOr<dataplane::MaglevSlots> result = dataplane::MaglevSlots();
+  };
+
+  absl::StatusOr<ReloadReport> Apply(config::Config config, absl::Time now, bool first);
+  // Resolves a changed or new service's backends into plan.fresh, carrying ids, health
+  // and runtime drains over from the running state; returns how many are new.
+  absl::StatusOr<size_t> PlanBackends(const config::Service& service, Plan& plan,
+                                      const BackendPlace& place,
+                                      const std::vector<uint32_t>& new_ids, size_t& next_new_id,
+                                      bool initially_up) const;
+  static std::vector<MaglevBackend> MaglevInput(const std::vector<BackendState>& backends);
+  static absl::StatusOr<dataplane::MaglevSlots> BuildSlots(const std::vector<MaglevBackend>& input,
+                                                           uint32_t table_size,
+                                                           const std::string& service);
+  // Builds every job's slots; with `parallel`, on every CPU when there are many.
+  static absl::Status BuildAll(std::vector<MaglevJob>& jobs, bool parallel);
   std::unique_ptr<dataplane::ForwardingTable> Assemble(
       const std::vector<ServiceState>& services,
       const absl::flat_hash_map<uint32_t, Retired>& retired,
@@ -128,18 +158,21 @@ class Controller {
   void PublishAndNote(std::unique_ptr<dataplane::ForwardingTable> table);
   bool HealthChecked(const config::Service& service) const;
   BackendState* FindBackend(uint32_t id);
+  const BackendState* FindBackend(uint32_t id) const;
 
   std::vector<dataplane::PortInfo> raw_ports_;
   NextHopResolver resolve_next_hop_;
   Publish publish_;
   ControllerOptions options_;
 
-  config::Config running_;
+  config::Config running_;                  // without services: those live in services_
   std::vector<dataplane::PortInfo> ports_;  // addressed
   std::unique_ptr<dataplane::RouteTable> routes_;
   IdRegistry ids_;
   std::vector<ServiceState> services_;
-  absl::flat_hash_map<uint32_t, std::pair<size_t, size_t>> backend_index_;  // id -> s, b
+  absl::flat_hash_map<uint32_t, size_t> service_index_;  // service id -> index in services_
+  // backend id -> (service id, index in its backends): unchanged services keep theirs.
+  absl::flat_hash_map<uint32_t, std::pair<uint32_t, uint32_t>> backend_index_;
   absl::flat_hash_map<uint32_t, Retired> retired_;
   uint64_t generation_ = 0;
   bool started_ = false;

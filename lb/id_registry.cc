@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 
@@ -17,6 +18,16 @@ std::optional<uint32_t> IdPool::Allocate(absl::Time now) {
   return std::nullopt;
 }
 
+std::vector<uint32_t> IdPool::Peek(size_t n, absl::Time now) const {
+  std::vector<uint32_t> ids;
+  ids.reserve(n);
+  for (size_t i = 0; i < waiting_.size() && ids.size() < n && waiting_[i].second <= now; ++i) {
+    ids.push_back(waiting_[i].first);
+  }
+  for (uint32_t id = next_; id < limit_ && ids.size() < n; ++id) ids.push_back(id);
+  return ids;
+}
+
 void IdPool::Release(uint32_t id, absl::Time reusable_at) {
   // Grace periods can shrink between reloads (a shorter flow timeout): keep the FIFO
   // ordered by never letting a later release become reusable before an earlier one.
@@ -26,94 +37,66 @@ void IdPool::Release(uint32_t id, absl::Time reusable_at) {
   waiting_.emplace_back(id, reusable_at);
 }
 
-absl::StatusOr<std::pair<IdRegistry, IdAssignment>> IdRegistry::Next(
-    const std::vector<config::Service>& services, absl::Time now, absl::Duration grace) const {
-  IdRegistry next(*this);
-  next.services_.clear();
-  next.backends_.clear();
-  IdAssignment assignment;
-  assignment.service_ids.reserve(services.size());
-  assignment.backend_ids.resize(services.size());
+absl::StatusOr<std::vector<uint32_t>> IdRegistry::PeekServiceIds(size_t n, absl::Time now) const {
+  std::vector<uint32_t> ids = service_pool_.Peek(n, now);
+  if (ids.size() < n) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%u new services but only %u service ids free (%u wait for the end of their grace "
+        "period)",
+        n, ids.size(), service_pool_.waiting()));
+  }
+  return ids;
+}
 
-  // Kept identities first, so that an id released in this very step is never reused by it.
-  std::vector<size_t> new_services;
-  for (size_t s = 0; s < services.size(); ++s) {
-    const ServiceKey key = ServiceKey::Of(services[s]);
-    auto it = services_.find(key);
-    assignment.service_ids.push_back(it == services_.end() ? 0 : it->second);
-    if (it == services_.end()) new_services.push_back(s);
+absl::StatusOr<std::vector<uint32_t>> IdRegistry::PeekBackendIds(size_t n, absl::Time now) const {
+  std::vector<uint32_t> ids = backend_pool_.Peek(n, now);
+  if (ids.size() < n) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%u new backends but only %u backend ids free (%u wait for the end of their grace "
+        "period)",
+        n, ids.size(), backend_pool_.waiting()));
   }
-  for (size_t s : new_services) {
-    std::optional<uint32_t> id = next.service_pool_.Allocate(now);
-    if (!id) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "services[%d] (%s): no service id free (%d wait for the end of their grace period)", s,
-          services[s].name, next.service_pool_.waiting()));
-    }
-    assignment.service_ids[s] = *id;
-  }
-  for (size_t s = 0; s < services.size(); ++s) {
-    next.services_[ServiceKey::Of(services[s])] = assignment.service_ids[s];
-  }
+  return ids;
+}
 
-  std::vector<std::pair<size_t, size_t>> new_backends;
-  for (size_t s = 0; s < services.size(); ++s) {
-    const config::Service& svc = services[s];
-    assignment.backend_ids[s].resize(svc.backends.size(), 0);
-    for (size_t b = 0; b < svc.backends.size(); ++b) {
-      const BackendKey key{.service = assignment.service_ids[s],
-                           .address = svc.backends[b].address,
-                           .port = svc.backends[b].port};
-      auto it = backends_.find(key);
-      if (it != backends_.end()) {
-        assignment.backend_ids[s][b] = it->second;
-      } else {
-        new_backends.emplace_back(s, b);
-      }
+IdRegistry::Released IdRegistry::Commit(std::vector<ServiceUpdate> services, size_t new_service_ids,
+                                        size_t new_backend_ids, absl::Time now,
+                                        absl::Duration grace) {
+  for (size_t i = 0; i < new_service_ids; ++i) service_pool_.Allocate(now);
+  for (size_t i = 0; i < new_backend_ids; ++i) backend_pool_.Allocate(now);
+  Released released;
+  absl::flat_hash_set<ServiceKey> kept;
+  kept.reserve(services.size());
+  for (const ServiceUpdate& u : services) kept.insert(u.key);
+  for (auto it = services_.begin(); it != services_.end();) {
+    if (kept.contains(it->first)) {
+      ++it;
+      continue;
     }
+    released.services.push_back(it->second.id);
+    for (const auto& [endpoint, id] : it->second.backends) released.backends.push_back(id);
+    services_.erase(it++);
   }
-  for (auto [s, b] : new_backends) {
-    std::optional<uint32_t> id = next.backend_pool_.Allocate(now);
-    if (!id) {
-      return absl::ResourceExhaustedError(
-          absl::StrFormat("services[%d].backends[%d]: no backend id free (%d wait for the end "
-                          "of their grace period)",
-                          s, b, next.backend_pool_.waiting()));
+  for (ServiceUpdate& u : services) {
+    ServiceIds& entry = services_[u.key];
+    entry.id = u.id;
+    if (u.backends_unchanged) continue;
+    absl::flat_hash_map<EndpointKey, uint32_t> backends;
+    backends.reserve(u.backends.size());
+    for (auto& [endpoint, id] : u.backends) backends.emplace(std::move(endpoint), id);
+    for (const auto& [endpoint, id] : entry.backends) {
+      auto it = backends.find(endpoint);
+      if (it == backends.end() || it->second != id) released.backends.push_back(id);
     }
-    assignment.backend_ids[s][b] = *id;
+    entry.backends = std::move(backends);
   }
-  for (size_t s = 0; s < services.size(); ++s) {
-    for (size_t b = 0; b < services[s].backends.size(); ++b) {
-      next.backends_[BackendKey{.service = assignment.service_ids[s],
-                                .address = services[s].backends[b].address,
-                                .port = services[s].backends[b].port}] =
-          assignment.backend_ids[s][b];
-    }
-  }
-
   // Released in id order, so that which id comes back first never depends on hashing.
-  for (const auto& [key, id] : services_) {
-    if (!next.services_.contains(key)) assignment.released_services.push_back(id);
-  }
-  for (const auto& [key, id] : backends_) {
-    if (!next.backends_.contains(key)) assignment.released_backends.push_back(id);
-  }
-  std::sort(assignment.released_services.begin(), assignment.released_services.end());
-  std::sort(assignment.released_backends.begin(), assignment.released_backends.end());
+  std::sort(released.services.begin(), released.services.end());
+  std::sort(released.backends.begin(), released.backends.end());
   const absl::Time reusable_at = now + grace;
-  for (uint32_t id : assignment.released_services) next.service_pool_.Release(id, reusable_at);
-  for (uint32_t id : assignment.released_backends) next.backend_pool_.Release(id, reusable_at);
-  return std::make_pair(std::move(next), std::move(assignment));
-}
-
-std::optional<uint32_t> IdRegistry::service_id(const ServiceKey& key) const {
-  auto it = services_.find(key);
-  return it == services_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
-}
-
-std::optional<uint32_t> IdRegistry::backend_id(const BackendKey& key) const {
-  auto it = backends_.find(key);
-  return it == backends_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+  for (uint32_t id : released.services) service_pool_.Release(id, reusable_at);
+  for (uint32_t id : released.backends) backend_pool_.Release(id, reusable_at);
+  return released;
 }
 
 }  // namespace sluice::lb

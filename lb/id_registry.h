@@ -7,7 +7,11 @@
 // Identities: a service is (VIP, port, protocol, forwarding mode): renaming it or
 // changing its health check keeps its id, changing its mode makes it a new service (its
 // flows are re-picked rather than forwarded the new way without their NAT state). A
-// backend is (its service's id, address, port).
+// backend is (its service, address, port).
+//
+// A reload plans with the const lookups and Peek* (which may fail: nothing changes) and
+// then Commits, which cannot fail. Work is proportional to the services that changed:
+// an unchanged service's backend ids are kept without being looked at.
 #ifndef SLUICE_LB_ID_REGISTRY_H_
 #define SLUICE_LB_ID_REGISTRY_H_
 
@@ -32,6 +36,8 @@ class IdPool {
   // The oldest released id whose wait is over, else a never-used one; nullopt when every
   // id is in use or waiting.
   std::optional<uint32_t> Allocate(absl::Time now);
+  // What the next `n` Allocate calls would return (fewer when the space runs out).
+  std::vector<uint32_t> Peek(size_t n, absl::Time now) const;
   void Release(uint32_t id, absl::Time reusable_at);
 
   size_t waiting() const { return waiting_.size(); }
@@ -54,51 +60,63 @@ struct ServiceKey {
   friend bool operator==(const ServiceKey&, const ServiceKey&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const ServiceKey& k) {
-    return H::combine(std::move(h), k.vip.family, k.vip.bytes, k.port, k.protocol, k.forwarding);
+    return H::combine(std::move(h), k.vip, k.port, k.protocol, k.forwarding);
   }
 };
 
-struct BackendKey {
-  uint32_t service = 0;
+// A backend within its service.
+struct EndpointKey {
   config::IpAddress address;
   uint16_t port = 0;
 
-  friend bool operator==(const BackendKey&, const BackendKey&) = default;
+  static EndpointKey Of(const config::Backend& b) { return {.address = b.address, .port = b.port}; }
+  friend bool operator==(const EndpointKey&, const EndpointKey&) = default;
   template <typename H>
-  friend H AbslHashValue(H h, const BackendKey& k) {
-    return H::combine(std::move(h), k.service, k.address.family, k.address.bytes, k.port);
+  friend H AbslHashValue(H h, const EndpointKey& k) {
+    return H::combine(std::move(h), k.address, k.port);
   }
-};
-
-// The ids of one config: service_ids[s] and backend_ids[s][b] in config order, plus the
-// ids the previous assignment had and this one does not.
-struct IdAssignment {
-  std::vector<uint32_t> service_ids;
-  std::vector<std::vector<uint32_t>> backend_ids;
-  std::vector<uint32_t> released_services;
-  std::vector<uint32_t> released_backends;
 };
 
 class IdRegistry {
  public:
+  struct ServiceIds {
+    uint32_t id = 0;
+    absl::flat_hash_map<EndpointKey, uint32_t> backends;
+  };
+  // One service of the new set, for Commit.
+  struct ServiceUpdate {
+    ServiceKey key;
+    uint32_t id = 0;
+    bool backends_unchanged = false;                         // keeps its backend ids as they are
+    std::vector<std::pair<EndpointKey, uint32_t>> backends;  // otherwise: all of them
+  };
+  struct Released {
+    std::vector<uint32_t> services;  // sorted
+    std::vector<uint32_t> backends;  // sorted
+  };
+
   IdRegistry(uint32_t service_limit, uint32_t backend_limit)
       : service_pool_(service_limit), backend_pool_(backend_limit) {}
 
-  // The registry after `services` replaces the current set: kept ids for kept
-  // identities, new ids for new ones, and the ids of identities that are gone released
-  // until now + grace. Does not change *this (a reload that fails later must leave the
-  // ids as they were). Fails when the id space is used up.
-  absl::StatusOr<std::pair<IdRegistry, IdAssignment>> Next(
-      const std::vector<config::Service>& services, absl::Time now, absl::Duration grace) const;
+  const ServiceIds* Find(const ServiceKey& key) const {
+    auto it = services_.find(key);
+    return it == services_.end() ? nullptr : &it->second;
+  }
+  // The ids `n` new services / backends would get, in order; fails when the id space
+  // cannot hold them (released ids wait out their grace period first).
+  absl::StatusOr<std::vector<uint32_t>> PeekServiceIds(size_t n, absl::Time now) const;
+  absl::StatusOr<std::vector<uint32_t>> PeekBackendIds(size_t n, absl::Time now) const;
 
-  std::optional<uint32_t> service_id(const ServiceKey& key) const;
-  std::optional<uint32_t> backend_id(const BackendKey& key) const;
+  // Makes `services` the registered set. The new ids among them must be the first
+  // `new_service_ids` / `new_backend_ids` of what Peek*Ids returned at the same `now`.
+  // Ids of identities that are gone are released until now + grace, in id order.
+  Released Commit(std::vector<ServiceUpdate> services, size_t new_service_ids,
+                  size_t new_backend_ids, absl::Time now, absl::Duration grace);
 
  private:
   IdPool service_pool_;
   IdPool backend_pool_;
-  absl::flat_hash_map<ServiceKey, uint32_t> services_;
-  absl::flat_hash_map<BackendKey, uint32_t> backends_;
+  absl::flat_hash_map<ServiceKey, ServiceIds> services_;
 };
 
 }  // namespace sluice::lb

@@ -49,7 +49,7 @@ void Reloader::Fail(std::string_view reason, const std::string& errors, absl::Ti
 ReloadOutcome Reloader::Reload(std::string_view reason) {
   const absl::Time now = absl::Now();
   std::vector<config::Diagnostic> diagnostics;
-  const absl::StatusOr<config::Config> config = config::LoadFile(path_, &diagnostics);
+  absl::StatusOr<config::Config> config = config::LoadFile(path_, &diagnostics);
   if (!config.ok()) {
     std::vector<std::string> lines;
     for (size_t i = 0; i < diagnostics.size() && i < config::kMaxDiagnostics; ++i) {
@@ -62,7 +62,7 @@ ReloadOutcome Reloader::Reload(std::string_view reason) {
     Fail(reason, errors, now);
     return {.ok = false, .text = errors};
   }
-  absl::StatusOr<ReloadReport> report = controller_.Reload(*config, now);
+  absl::StatusOr<ReloadReport> report = controller_.Reload(*std::move(config), now);
   if (!report.ok()) {
     const std::string errors =
         absl::StrFormat("%s: %s; nothing applied", path_, report.status().message());

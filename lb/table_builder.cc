@@ -161,8 +161,11 @@ absl::StatusOr<dp::BackendInfo> ResolveBackend(const BackendPlace& place,
                                                const config::Service& svc,
                                                const config::Backend& backend,
                                                const NextHopResolver& resolve_next_hop) {
-  const std::string where =
-      absl::StrFormat("service %s, backend %s", svc.name, backend.address.ToString());
+  // Formatted only on the error paths: a reload resolves every backend of every changed
+  // service.
+  auto where = [&] {
+    return absl::StrFormat("service %s, backend %s", svc.name, backend.address.ToString());
+  };
   const dp::ForwardingMode mode = ModeOf(svc.forwarding);
   if (mode == dp::ForwardingMode::kNat && svc.vip.is_v6()) {
     // Validation refuses this with a position; kept as a guard for callers that skip it.
@@ -181,11 +184,11 @@ absl::StatusOr<dp::BackendInfo> ResolveBackend(const BackendPlace& place,
   const dp::NextHop* hop =
       bi.ipv6 ? place.routes.Lookup6(bi.address6) : place.routes.Lookup4(bi.address);
   if (hop == nullptr) {
-    return absl::FailedPreconditionError(where + ": no route");
+    return absl::FailedPreconditionError(where() + ": no route");
   }
   if (mode == dp::ForwardingMode::kDr && !hop->on_link) {
     // Validation says so with a position; direct routing rewrites MACs only.
-    return absl::FailedPreconditionError(where + ": a dr backend must be on-link");
+    return absl::FailedPreconditionError(where() + ": a dr backend must be on-link");
   }
   bi.egress_port = hop->port_index;
   const dp::PortInfo& egress = place.ports[bi.egress_port];
@@ -201,7 +204,7 @@ absl::StatusOr<dp::BackendInfo> ResolveBackend(const BackendPlace& place,
       return absl::FailedPreconditionError(absl::StrFormat(
           "%s: no tunnel source: port %s has no %s address and dataplane.tunnel_source "
           "is not %s",
-          where, place.dataplane.ports[bi.egress_port].name, bi.ipv6 ? "IPv6" : "IPv4",
+          where(), place.dataplane.ports[bi.egress_port].name, bi.ipv6 ? "IPv6" : "IPv4",
           bi.ipv6 ? "IPv6" : "IPv4"));
     } else {
       bi.tunnel_source = egress.ipv4;

@@ -46,81 +46,83 @@ TEST(IdPoolTest, AShorterGraceNeverOvertakesAnEarlierRelease) {
   EXPECT_EQ(pool.Allocate(kT0 + absl::Seconds(100)), 2u);
 }
 
-TEST(IdRegistryTest, FirstAssignmentIsConfigOrder) {
-  IdRegistry ids(100, 100);
-  auto next = ids.Next(
-      {Svc("a", "10.0.0.1", 80, {"10.0.1.1", "10.0.1.2"}), Svc("b", "10.0.0.1", 81, {"10.0.1.1"})},
-      kT0, kGrace);
-  ASSERT_TRUE(next.ok());
-  EXPECT_EQ(next->second.service_ids, (std::vector<uint32_t>{1, 2}));
-  EXPECT_EQ(next->second.backend_ids, (std::vector<std::vector<uint32_t>>{{1, 2}, {3}}));
+TEST(IdPoolTest, PeekIsWhatAllocateGives) {
+  IdPool pool(10);
+  for (int i = 0; i < 3; ++i) pool.Allocate(kT0);
+  pool.Release(2, kT0);
+  pool.Release(1, kT0 + kGrace);
+  EXPECT_EQ(pool.Peek(3, kT0), (std::vector<uint32_t>{2, 4, 5}));  // 1 still waits
+  EXPECT_EQ(pool.Peek(3, kT0), (std::vector<uint32_t>{2, 4, 5}));  // nothing taken
+  EXPECT_EQ(pool.Allocate(kT0), 2u);
+  EXPECT_EQ(pool.Allocate(kT0), 4u);
+  EXPECT_EQ(pool.Peek(100, kT0).size(), 5u);  // 5..9
 }
 
-TEST(IdRegistryTest, UnchangedIdentitiesKeepTheirIdsWhateverTheOrder) {
-  IdRegistry ids(100, 100);
-  auto first = ids.Next(
-      {Svc("a", "10.0.0.1", 80, {"10.0.1.1", "10.0.1.2"}), Svc("b", "10.0.0.1", 81, {"10.0.1.1"})},
-      kT0, kGrace);
-  ASSERT_TRUE(first.ok());
-  // b moves first and is renamed, a loses 10.0.1.1 and gains 10.0.1.3, c is new.
-  config::Service renamed = Svc("b-renamed", "10.0.0.1", 81, {"10.0.1.1"});
-  auto second = first->first.Next({renamed, Svc("c", "10.0.0.2", 80, {"10.0.1.1"}),
-                                   Svc("a", "10.0.0.1", 80, {"10.0.1.3", "10.0.1.2"})},
-                                  kT0 + absl::Seconds(1), kGrace);
-  ASSERT_TRUE(second.ok());
-  const IdAssignment& got = second->second;
-  EXPECT_EQ(got.service_ids, (std::vector<uint32_t>{2, 3, 1}));
-  EXPECT_EQ(got.backend_ids[0], (std::vector<uint32_t>{3}));
-  EXPECT_EQ(got.backend_ids[2][1], 2u);  // 10.0.1.2 in a
-  // New backends get never-used ids: 1 (a's 10.0.1.1) waits out its grace.
-  EXPECT_EQ(got.backend_ids[1], (std::vector<uint32_t>{4}));
-  EXPECT_EQ(got.backend_ids[2][0], 5u);
-  EXPECT_EQ(got.released_backends, (std::vector<uint32_t>{1}));
-  EXPECT_TRUE(got.released_services.empty());
-  // The original registry is untouched (a failed reload changes nothing).
-  EXPECT_EQ(first->first.backend_id(
-                {.service = 1, .address = *config::IpAddress::Parse("10.0.1.1"), .port = 80}),
-            1u);
-}
-
-TEST(IdRegistryTest, ChangingTheModeMakesANewService) {
-  IdRegistry ids(100, 100);
-  auto first = ids.Next({Svc("a", "10.0.0.1", 80, {"10.0.1.1"})}, kT0, kGrace);
-  ASSERT_TRUE(first.ok());
-  config::Service nat = Svc("a", "10.0.0.1", 80, {"10.0.1.1"});
-  nat.forwarding = config::Forwarding::kNat;
-  auto second = first->first.Next({nat}, kT0, kGrace);
-  ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second->second.service_ids, (std::vector<uint32_t>{2}));
-  EXPECT_EQ(second->second.backend_ids[0], (std::vector<uint32_t>{2}));
-  EXPECT_EQ(second->second.released_services, (std::vector<uint32_t>{1}));
-}
-
-TEST(IdRegistryTest, AddRemoveCyclesReuseIdsOnlyAfterTheGrace) {
-  IdRegistry ids(100, 8);  // backend ids 1..7
-  const config::Service keep = Svc("keep", "10.0.0.1", 80, {"10.0.1.1"});
-  const config::Service extra = Svc("extra", "10.0.0.2", 80, {"10.0.1.1", "10.0.1.2"});
-  absl::Time t = kT0;
-  auto state = ids.Next({keep}, t, kGrace);
-  ASSERT_TRUE(state.ok());
-  IdRegistry current = state->first;
-  std::vector<uint32_t> extra_ids;
-  for (int round = 0; round < 3; ++round) {
-    auto added = current.Next({keep, extra}, t, kGrace);
-    ASSERT_TRUE(added.ok()) << round;
-    EXPECT_EQ(added->second.backend_ids[0], (std::vector<uint32_t>{1}));  // keep's, always
-    for (uint32_t id : added->second.backend_ids[1]) extra_ids.push_back(id);
-    auto removed = added->first.Next({keep}, t, kGrace);
-    ASSERT_TRUE(removed.ok());
-    current = removed->first;
+IdRegistry::ServiceUpdate Update(const config::Service& s, uint32_t id,
+                                 std::vector<uint32_t> backend_ids) {
+  IdRegistry::ServiceUpdate u{.key = ServiceKey::Of(s), .id = id};
+  for (size_t b = 0; b < s.backends.size(); ++b) {
+    u.backends.emplace_back(EndpointKey::Of(s.backends[b]), backend_ids[b]);
   }
-  EXPECT_EQ(extra_ids, (std::vector<uint32_t>{2, 3, 4, 5, 6, 7}));  // never reused early
-  auto full = current.Next({keep, extra}, t, kGrace);
-  EXPECT_FALSE(full.ok());
-  EXPECT_NE(full.status().message().find("grace"), std::string::npos);
-  auto later = current.Next({keep, extra}, t + kGrace, kGrace);
-  ASSERT_TRUE(later.ok());
-  EXPECT_EQ(later->second.backend_ids[1], (std::vector<uint32_t>{2, 3}));
+  return u;
+}
+
+TEST(IdRegistryTest, CommitRegistersAndReleasesInIdOrder) {
+  IdRegistry ids(100, 100);
+  const config::Service a = Svc("a", "10.0.0.1", 80, {"10.0.1.1", "10.0.1.2", "10.0.1.3"});
+  const config::Service b = Svc("b", "10.0.0.1", 81, {"10.0.1.1"});
+  absl::StatusOr<std::vector<uint32_t>> sids = ids.PeekServiceIds(2, kT0);
+  absl::StatusOr<std::vector<uint32_t>> bids = ids.PeekBackendIds(4, kT0);
+  ASSERT_TRUE(sids.ok() && bids.ok());
+  EXPECT_EQ(*sids, (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(*bids, (std::vector<uint32_t>{1, 2, 3, 4}));
+  EXPECT_EQ(ids.Find(ServiceKey::Of(a)), nullptr);  // peeking registers nothing
+  IdRegistry::Released r =
+      ids.Commit({Update(a, 1, {1, 2, 3}), Update(b, 2, {4})}, 2, 4, kT0, kGrace);
+  EXPECT_TRUE(r.services.empty() && r.backends.empty());
+  ASSERT_NE(ids.Find(ServiceKey::Of(a)), nullptr);
+  EXPECT_EQ(ids.Find(ServiceKey::Of(a))->id, 1u);
+  EXPECT_EQ(ids.Find(ServiceKey::Of(a))->backends.at(EndpointKey::Of(a.backends[2])), 3u);
+
+  // b goes, a loses two backends: released in id order; not reusable before the grace.
+  const config::Service a2 = Svc("a", "10.0.0.1", 80, {"10.0.1.2"});
+  r = ids.Commit({Update(a2, 1, {2})}, 0, 0, kT0, kGrace);
+  EXPECT_EQ(r.services, (std::vector<uint32_t>{2}));
+  EXPECT_EQ(r.backends, (std::vector<uint32_t>{1, 3, 4}));
+  EXPECT_EQ(ids.Find(ServiceKey::Of(b)), nullptr);
+  EXPECT_EQ(*ids.PeekBackendIds(1, kT0), (std::vector<uint32_t>{5}));
+  EXPECT_EQ(*ids.PeekBackendIds(2, kT0 + kGrace), (std::vector<uint32_t>{1, 3}));
+}
+
+TEST(IdRegistryTest, UnchangedBackendsAreKeptWithoutBeingListed) {
+  IdRegistry ids(100, 100);
+  const config::Service a = Svc("a", "10.0.0.1", 80, {"10.0.1.1", "10.0.1.2"});
+  ids.Commit({Update(a, 1, {1, 2})}, 1, 2, kT0, kGrace);
+  IdRegistry::ServiceUpdate same{.key = ServiceKey::Of(a), .id = 1, .backends_unchanged = true};
+  const IdRegistry::Released r = ids.Commit({same}, 0, 0, kT0, kGrace);
+  EXPECT_TRUE(r.backends.empty());
+  EXPECT_EQ(ids.Find(ServiceKey::Of(a))->backends.size(), 2u);
+}
+
+TEST(IdRegistryTest, TheIdSpaceRunsOutWhileIdsWaitOutTheirGrace) {
+  IdRegistry ids(100, 4);  // backend ids 1..3
+  const config::Service a = Svc("a", "10.0.0.1", 80, {"10.0.1.1", "10.0.1.2", "10.0.1.3"});
+  ids.Commit({Update(a, 1, {1, 2, 3})}, 1, 3, kT0, kGrace);
+  ids.Commit({}, 0, 0, kT0, kGrace);  // everything removed
+  absl::StatusOr<std::vector<uint32_t>> none = ids.PeekBackendIds(1, kT0);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("grace"), std::string::npos);
+  EXPECT_EQ(*ids.PeekBackendIds(3, kT0 + kGrace), (std::vector<uint32_t>{1, 2, 3}));
+}
+
+TEST(ServiceKeyTest, TheModeIsPartOfTheIdentityTheNameIsNot) {
+  config::Service a = Svc("a", "10.0.0.1", 80, {});
+  config::Service renamed = a;
+  renamed.name = "b";
+  config::Service nat = a;
+  nat.forwarding = config::Forwarding::kNat;
+  EXPECT_EQ(ServiceKey::Of(a), ServiceKey::Of(renamed));
+  EXPECT_FALSE(ServiceKey::Of(a) == ServiceKey::Of(nat));
 }
 
 }  // namespace
