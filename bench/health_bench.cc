@@ -7,21 +7,37 @@
 // never closes first (the prober closes with RST), so neither side keeps TIME_WAIT
 // sockets; the program counts them at the end to show that.
 //
+// --remote-like (needs root, Linux, 2+ CPUs): the targets are 10.202.X.Y instead, in a
+// network namespace of their own (shb-target-PID) reached through a veth pair
+// (shbA<PID> here, 10.201.0.1/30; shbB<PID> there, 10.201.0.2/30); an AnyIP route
+// (`local 10.202.0.0/16 dev lo`) lets one listener there answer every address. The server
+// runs in a child process that joins that namespace (setns) and is pinned to CPU 1; the
+// health thread is pinned to CPU 0. RPS on shbB sends the target side's receive
+// processing (SYN, the handshake's ACK, RST) to CPU 1, so it is not charged to the health
+// thread, as with backends on other hosts; RPS on shbA keeps the SYN-ACKs' receive
+// processing, which a real LB pays, on CPU 0. The namespace and the veth pair are deleted
+// at exit (and leftovers of dead runs at start); no traffic leaves them.
+//
 // After a warm-up (the first runs are spread over one interval), the health thread's CPU
 // time (its CLOCK_THREAD_CPUTIME_ID, read from this thread via pthread_getcpuclockid) is
 // taken over a measuring window and divided by the wall time: the share of one core.
 //
 //   health_bench [--backends=10000] [--type=tcp|http] [--seconds=20] [--warmup=3]
-//                [--interval_ms=1000] [--timeout_ms=500]
+//                [--interval_ms=1000] [--timeout_ms=500] [--remote-like]
 //
 // Exit status 1 when the probes did not run at the expected rate or failed.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +74,7 @@ struct Options {
   int warmup = 3;
   int interval_ms = 1000;
   int timeout_ms = 500;
+  bool remote_like = false;
 };
 
 bool ParseFlags(int argc, char** argv, Options* o) {
@@ -75,6 +92,10 @@ bool ParseFlags(int argc, char** argv, Options* o) {
     if (int_flag("--backends=", &o->backends) || int_flag("--seconds=", &o->seconds) ||
         int_flag("--warmup=", &o->warmup) || int_flag("--interval_ms=", &o->interval_ms) ||
         int_flag("--timeout_ms=", &o->timeout_ms)) {
+      continue;
+    }
+    if (arg == "--remote-like") {
+      o->remote_like = true;
       continue;
     }
     if (arg == "--type=tcp" || arg == "--type=http") {
@@ -235,11 +256,12 @@ UserSys ThreadUserSys(pid_t tid) {
   return us;
 }
 
-// TCP sockets in TIME_WAIT (state 06) in /proc/net/tcp and tcp6.
-int CountTimeWait() {
+// TCP sockets in TIME_WAIT (state 06) in PROC/net/tcp and tcp6: /proc/self for this
+// network namespace, /proc/PID for the one process PID is in.
+int CountTimeWait(const std::string& proc = "/proc/self") {
   int count = 0;
-  for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(path);
+  for (const char* file : {"/net/tcp", "/net/tcp6"}) {
+    std::ifstream in(proc + file);
     std::string line;
     std::getline(in, line);  // header
     while (std::getline(in, line)) {
@@ -253,25 +275,219 @@ int CountTimeWait() {
   return count;
 }
 
+// --remote-like: the targets' network namespace, veth pair and server process.
+constexpr char kNetnsPrefix[] = "shb-target-";
+constexpr int kHealthCpu = 0;
+constexpr int kServerCpu = 1;
+
+// Runs a shell command, bounded to 10 s; false (and a message) when it fails.
+bool Sh(const std::string& command, bool quiet = false) {
+  const std::string bounded =
+      "timeout 10 sh -c '" + command + "'" + (quiet ? " >/dev/null 2>&1" : "");
+  const int rc = std::system(bounded.c_str());
+  if (rc != 0 && !quiet) std::fprintf(stderr, "failed (%d): %s\n", rc, command.c_str());
+  return rc == 0;
+}
+
+bool PidAlive(const std::string& digits) {
+  int pid = 0;
+  if (!absl::SimpleAtoi(digits, &pid) || pid <= 0) return false;
+  return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+// Deletes the namespaces and veth ends left by runs whose process is gone.
+void CleanUpLeftovers() {
+  if (DIR* dir = opendir("/run/netns")) {
+    while (dirent* e = readdir(dir)) {
+      const std::string name = e->d_name;
+      if (name.rfind(kNetnsPrefix, 0) == 0 && !PidAlive(name.substr(std::strlen(kNetnsPrefix)))) {
+        std::fprintf(stderr, "deleting leftover netns %s\n", name.c_str());
+        Sh("ip netns del " + name, /*quiet=*/true);
+      }
+    }
+    closedir(dir);
+  }
+  if (DIR* dir = opendir("/sys/class/net")) {
+    std::vector<std::string> stale;
+    while (dirent* e = readdir(dir)) {
+      const std::string name = e->d_name;
+      if (name.rfind("shbA", 0) == 0 && !PidAlive(name.substr(4))) stale.push_back(name);
+    }
+    closedir(dir);
+    for (const std::string& name : stale) {
+      std::fprintf(stderr, "deleting leftover link %s\n", name.c_str());
+      Sh("ip link del " + name, /*quiet=*/true);
+    }
+  }
+}
+
+std::string g_netns;     // set while the namespace exists
+pid_t g_server_pid = 0;  // the server child, while it runs
+pid_t g_main_pid = 0;
+
+void CleanUpRemoteLike() {
+  if (getpid() != g_main_pid) return;  // not in the child
+  if (g_server_pid > 0) {
+    kill(g_server_pid, SIGKILL);
+    waitpid(g_server_pid, nullptr, 0);
+    g_server_pid = 0;
+  }
+  if (!g_netns.empty()) {
+    // Deleting the namespace deletes shbB, hence its peer shbA and the route via it.
+    Sh("ip netns del " + g_netns);
+    Sh(absl::StrFormat("ip link del shbA%d", g_main_pid), /*quiet=*/true);
+    g_netns.clear();
+  }
+}
+
+void OnFatalSignal(int sig) {
+  CleanUpRemoteLike();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+bool SetUpRemoteLike() {
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "--remote-like needs root (network namespaces, veth, RPS)\n");
+    return false;
+  }
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+    std::fprintf(stderr, "--remote-like needs 2 CPUs\n");
+    return false;
+  }
+  g_main_pid = getpid();
+  CleanUpLeftovers();
+  std::atexit(CleanUpRemoteLike);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGSEGV}) signal(sig, OnFatalSignal);
+  const std::string ns = absl::StrFormat("%s%d", kNetnsPrefix, g_main_pid);
+  const std::string a = absl::StrFormat("shbA%d", g_main_pid);
+  const std::string b = absl::StrFormat("shbB%d", g_main_pid);
+  if (!Sh("ip netns add " + ns)) return false;
+  g_netns = ns;
+  const std::string in_ns = "ip netns exec " + ns + " ";
+  const std::string rps_server = absl::StrFormat("%x", 1 << kServerCpu);
+  const std::string rps_health = absl::StrFormat("%x", 1 << kHealthCpu);
+  return Sh("ip link add " + a + " type veth peer name " + b + " netns " + ns) &&
+         Sh("ip addr add 10.201.0.1/30 dev " + a) && Sh("ip link set " + a + " up") &&
+         Sh("ip -n " + ns + " addr add 10.201.0.2/30 dev " + b) &&
+         Sh("ip -n " + ns + " link set " + b + " up") && Sh("ip -n " + ns + " link set lo up") &&
+         Sh("ip -n " + ns + " route add local 10.202.0.0/16 dev lo") &&
+         Sh("ip route add 10.202.0.0/16 via 10.201.0.2 dev " + a) &&
+         Sh("sysctl -qw net.ipv4.conf." + a + ".rp_filter=0") &&
+         Sh(in_ns + "sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf." + b +
+            ".rp_filter=0") &&
+         // The target side's receive processing on the server's CPU; the SYN-ACKs' on the
+         // health thread's CPU (left alone, it would run on the CPU that sent them: 1).
+         Sh(in_ns + "sh -c \"echo " + rps_server + " > /sys/class/net/" + b +
+            "/queues/rx-0/rps_cpus\"") &&
+         Sh("echo " + rps_health + " > /sys/class/net/" + a + "/queues/rx-0/rps_cpus");
+}
+
+volatile sig_atomic_t g_child_stop = 0;
+void OnChildStop(int) { g_child_stop = 1; }
+
+// Forks the server into the targets' namespace, pinned to kServerCpu; returns its port
+// (0 on error). The child serves until SIGTERM (or this process's death).
+uint16_t StartServerChild(bool http) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return 0;
+  const pid_t pid = fork();
+  if (pid < 0) return 0;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGSEGV}) signal(sig, SIG_DFL);
+    signal(SIGTERM, OnChildStop);
+    close(pipe_fds[0]);
+    uint16_t port = 0;
+    const int ns_fd = open(("/run/netns/" + g_netns).c_str(), O_RDONLY | O_CLOEXEC);
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(kServerCpu, &cpus);
+    Server server(http);
+    if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET) == 0 &&
+        sched_setaffinity(0, sizeof(cpus), &cpus) == 0) {
+      port = server.Listen();
+    } else {
+      std::fprintf(stderr, "server child: setns/affinity: %s\n", std::strerror(errno));
+    }
+    (void)!write(pipe_fds[1], &port, sizeof(port));
+    close(pipe_fds[1]);
+    if (port == 0) _exit(1);
+    std::atomic<bool> stop{false};
+    std::thread watcher([&] {
+      while (!g_child_stop) usleep(20000);
+      stop = true;
+    });
+    server.Run(stop);
+    watcher.join();
+    _exit(0);
+  }
+  g_server_pid = pid;
+  close(pipe_fds[1]);
+  uint16_t port = 0;
+  if (read(pipe_fds[0], &port, sizeof(port)) != sizeof(port)) port = 0;
+  close(pipe_fds[0]);
+  return port;
+}
+
+// Busy time of one CPU from /proc/stat, in seconds: total (all but idle and iowait) and
+// irq + softirq.
+struct CpuTimes {
+  double busy = 0;
+  double irq = 0;
+};
+CpuTimes ReadCpu(int cpu) {
+  std::ifstream in("/proc/stat");
+  std::string line;
+  const std::string prefix = absl::StrFormat("cpu%d ", cpu);
+  CpuTimes t;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    unsigned long long v[8] = {};
+    std::sscanf(line.c_str() + prefix.size(), "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+                &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    t.busy = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / tick;
+    t.irq = static_cast<double>(v[5] + v[6]) / tick;
+  }
+  return t;
+}
+
 int Main(int argc, char** argv) {
   Options o;
   if (!ParseFlags(argc, argv, &o)) return 2;
 
   Server server(o.http);
-  const uint16_t port = server.Listen();
+  std::atomic<bool> stop_server{false};
+  std::thread server_thread;
+  uint16_t port = 0;
+  if (o.remote_like) {
+    if (!SetUpRemoteLike()) return 1;  // atexit deletes what was made
+    port = StartServerChild(o.http);
+  } else {
+    port = server.Listen();
+  }
   if (port == 0) {
     std::fprintf(stderr, "cannot listen: %s\n", std::strerror(errno));
     return 1;
   }
-  std::atomic<bool> stop_server{false};
-  std::thread server_thread([&] { server.Run(stop_server); });
+  if (!o.remote_like) server_thread = std::thread([&] { server.Run(stop_server); });
+  auto stop_serving = [&] {
+    if (o.remote_like) {
+      kill(g_server_pid, SIGTERM);
+      waitpid(g_server_pid, nullptr, 0);
+      g_server_pid = 0;
+    } else {
+      stop_server = true;
+      server_thread.join();
+    }
+  };
 
   absl::StatusOr<std::unique_ptr<health::HealthChecker>> checker =
       health::HealthChecker::Create(/*seed=*/1);
   if (!checker.ok()) {
     std::fprintf(stderr, "HealthChecker: %s\n", std::string(checker.status().message()).c_str());
-    stop_server = true;
-    server_thread.join();
+    stop_serving();
     return 1;
   }
   std::vector<health::CheckSpec> checks;
@@ -281,7 +497,8 @@ int Main(int argc, char** argv) {
     c.subscriber = static_cast<uint64_t>(i) + 1;
     c.probe.type = o.http ? health::ProbeSpec::kHttp : health::ProbeSpec::kTcp;
     c.probe.address = *health::SocketAddress::Parse(
-        absl::StrFormat("127.0.%d.%d", 1 + i / 250, 1 + i % 250), port);
+        absl::StrFormat(o.remote_like ? "10.202.%d.%d" : "127.0.%d.%d", 1 + i / 250, 1 + i % 250),
+        port);
     c.probe.timeout = absl::Milliseconds(o.timeout_ms);
     c.probe.path = "/healthz";
     c.interval = absl::Milliseconds(o.interval_ms);
@@ -289,8 +506,7 @@ int Main(int argc, char** argv) {
   }
   if (absl::Status s = (*checker)->SetChecks(std::move(checks)); !s.ok()) {
     std::fprintf(stderr, "SetChecks: %s\n", std::string(s.message()).c_str());
-    stop_server = true;
-    server_thread.join();
+    stop_serving();
     return 1;
   }
 
@@ -298,15 +514,26 @@ int Main(int argc, char** argv) {
   std::atomic<pid_t> health_tid{0};
   std::thread health_thread([&] {
     health_tid = gettid();
+    if (o.remote_like) {
+      cpu_set_t cpus;
+      CPU_ZERO(&cpus);
+      CPU_SET(kHealthCpu, &cpus);
+      pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+    }
     (*checker)->Run(stop);
   });
   clockid_t health_clock;
   clockid_t server_clock;
   pthread_getcpuclockid(health_thread.native_handle(), &health_clock);
-  pthread_getcpuclockid(server_thread.native_handle(), &server_clock);
+  if (o.remote_like) {
+    clock_getcpuclockid(g_server_pid, &server_clock);  // the child process's CPU
+  } else {
+    pthread_getcpuclockid(server_thread.native_handle(), &server_clock);
+  }
 
   absl::SleepFor(absl::Seconds(o.warmup));
   const UserSys us0 = ThreadUserSys(health_tid);
+  const CpuTimes health_cpu0 = ReadCpu(kHealthCpu), server_cpu0 = ReadCpu(kServerCpu);
   const double cpu0 = ThreadCpuSeconds(health_clock);
   const double server0 = ThreadCpuSeconds(server_clock);
   const absl::Time wall0 = absl::Now();
@@ -314,10 +541,13 @@ int Main(int argc, char** argv) {
   absl::SleepFor(absl::Seconds(o.seconds));
   const double cpu1 = ThreadCpuSeconds(health_clock);
   const UserSys us1 = ThreadUserSys(health_tid);
+  const CpuTimes health_cpu1 = ReadCpu(kHealthCpu), server_cpu1 = ReadCpu(kServerCpu);
   const double server1 = ThreadCpuSeconds(server_clock);
   const absl::Time wall1 = absl::Now();
   const Totals t1 = SumStats(**checker);
   const int time_wait = CountTimeWait();
+  const int time_wait_targets =
+      o.remote_like ? CountTimeWait(absl::StrFormat("/proc/%d", g_server_pid)) : 0;
   int up = 0;
   for (int i = 0; i < o.backends; ++i) {
     up += (*checker)->health(static_cast<uint64_t>(i) + 1) == health::Health::kUp ? 1 : 0;
@@ -327,8 +557,7 @@ int Main(int argc, char** argv) {
   stop = true;
   health_thread.join();
   checker->reset();
-  stop_server = true;
-  server_thread.join();
+  stop_serving();
 
   const double wall = absl::ToDoubleSeconds(wall1 - wall0);
   const double started = static_cast<double>(t1.started - t0.started);
@@ -346,14 +575,27 @@ int Main(int argc, char** argv) {
       "| %s | %d | %d ms | %.1f s | %.0f | %.0f | %.1f | %llu | %.1f%% | %.0f%% | %.1f us | %.1f%% "
       "| %d | "
       "%d |\n",
-      o.http ? "http" : "tcp", o.backends, o.interval_ms, wall, started / wall, successes / wall,
-      failures / wall, static_cast<unsigned long long>(t1.skipped_in_flight - t0.skipped_in_flight),
-      cpu_pct,
+      o.http ? (o.remote_like ? "http remote-like" : "http")
+             : (o.remote_like ? "tcp remote-like" : "tcp"),
+      o.backends, o.interval_ms, wall, started / wall, successes / wall, failures / wall,
+      static_cast<unsigned long long>(t1.skipped_in_flight - t0.skipped_in_flight), cpu_pct,
       us1.user + us1.sys - us0.user - us0.sys > 0
           ? 100.0 * (us1.sys - us0.sys) / (us1.user + us1.sys - us0.user - us0.sys)
           : 0.0,
       1e6 * (cpu1 - cpu0) / (started > 0 ? started : 1), 100.0 * (server1 - server0) / wall, up,
       time_wait);
+  std::printf("health thread user %.1f%%, system %.1f%% of a core\n",
+              100.0 * (us1.user - us0.user) / wall, 100.0 * (us1.sys - us0.sys) / wall);
+  std::printf(
+      "cpu%d (health thread's in --remote-like) busy %.1f%%, of which irq+softirq %.1f%%; "
+      "cpu%d busy %.1f%%, irq+softirq %.1f%% (/proc/stat, all processes)\n",
+      kHealthCpu, 100.0 * (health_cpu1.busy - health_cpu0.busy) / wall,
+      100.0 * (health_cpu1.irq - health_cpu0.irq) / wall, kServerCpu,
+      100.0 * (server_cpu1.busy - server_cpu0.busy) / wall,
+      100.0 * (server_cpu1.irq - server_cpu0.irq) / wall);
+  if (o.remote_like) {
+    std::printf("TIME_WAIT at end in the targets' namespace: %d\n", time_wait_targets);
+  }
   std::printf("health thread CPU over the whole run (incl. SetChecks and warm-up): %.2f s\n",
               cpu_whole_run);
   // The most common last results of probes that failed at least once (timeouts differ in
