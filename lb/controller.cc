@@ -62,38 +62,41 @@ std::string ReloadReport::Summary() const {
   return s;
 }
 
-std::vector<std::string> RestartOnlyChanges(const config::Config& running,
-                                            const config::Config& next) {
+std::vector<std::string> KeepRestartOnlyKeys(const config::Config& running, config::Config& next) {
   std::vector<std::string> out;
-  const config::DataplaneConfig& a = running.dataplane;
-  const config::DataplaneConfig& b = next.dataplane;
-  auto number = [&out](std::string_view key, uint64_t x, uint64_t y) {
-    if (x != y) out.push_back(absl::StrFormat("%s: %u -> %u", key, x, y));
+  // Each restart-only key once: report a difference, then put the running value back.
+  auto keep = [&out](std::string_view key, auto& value, const auto& running_value, std::string from,
+                     std::string to) {
+    if (value == running_value) return;
+    out.push_back(from.empty() ? std::string(key) + " changed"
+                               : absl::StrFormat("%s: %s -> %s", key, from, to));
+    value = running_value;
   };
-  auto changed = [&out](std::string_view key, bool differs) {
-    if (differs) out.push_back(std::string(key) + " changed");
+  auto number = [&keep](std::string_view key, auto& value, const auto& running_value) {
+    keep(key, value, running_value, absl::StrCat(running_value), absl::StrCat(value));
   };
-  number("dataplane.workers", a.workers, b.workers);
-  changed("dataplane.idle_backoff", a.idle_backoff != b.idle_backoff);
-  changed("dataplane.idle_sleep_max", a.idle_sleep_max != b.idle_sleep_max);
-  number("dataplane.rx_descriptors", a.rx_descriptors, b.rx_descriptors);
-  number("dataplane.tx_descriptors", a.tx_descriptors, b.tx_descriptors);
-  number("dataplane.icmp_errors_per_second", a.icmp_errors_per_second, b.icmp_errors_per_second);
-  number("dataplane.icmp_error_burst", a.icmp_error_burst, b.icmp_error_burst);
-  changed("dataplane.eal", a.eal != b.eal);
-  changed("dataplane.ports", a.ports != b.ports);
-  changed("dataplane.neighbors", a.neighbors != b.neighbors);
-  number("dataplane.flow_table.capacity", a.flow_table.capacity, b.flow_table.capacity);
-  number("dataplane.flow_table.capacity6", a.flow_table.capacity6, b.flow_table.capacity6);
-  changed("dataplane.neighbor_cache", a.neighbor_cache != b.neighbor_cache);
-  if (running.metrics.listen != next.metrics.listen) {
-    out.push_back(absl::StrFormat("metrics.listen: %s -> %s", running.metrics.listen.ToString(),
-                                  next.metrics.listen.ToString()));
-  }
-  if (running.control.socket != next.control.socket) {
-    out.push_back(
-        absl::StrFormat("control.socket: %s -> %s", running.control.socket, next.control.socket));
-  }
+  auto opaque = [&keep](std::string_view key, auto& value, const auto& running_value) {
+    keep(key, value, running_value, "", "");
+  };
+  config::DataplaneConfig& d = next.dataplane;
+  const config::DataplaneConfig& r = running.dataplane;
+  number("dataplane.workers", d.workers, r.workers);
+  opaque("dataplane.idle_backoff", d.idle_backoff, r.idle_backoff);
+  opaque("dataplane.idle_sleep_max", d.idle_sleep_max, r.idle_sleep_max);
+  number("dataplane.rx_descriptors", d.rx_descriptors, r.rx_descriptors);
+  number("dataplane.tx_descriptors", d.tx_descriptors, r.tx_descriptors);
+  number("dataplane.icmp_errors_per_second", d.icmp_errors_per_second, r.icmp_errors_per_second);
+  number("dataplane.icmp_error_burst", d.icmp_error_burst, r.icmp_error_burst);
+  opaque("dataplane.eal", d.eal, r.eal);
+  opaque("dataplane.ports", d.ports, r.ports);
+  opaque("dataplane.neighbors", d.neighbors, r.neighbors);
+  number("dataplane.flow_table.capacity", d.flow_table.capacity, r.flow_table.capacity);
+  number("dataplane.flow_table.capacity6", d.flow_table.capacity6, r.flow_table.capacity6);
+  opaque("dataplane.neighbor_cache", d.neighbor_cache, r.neighbor_cache);
+  keep("metrics.listen", next.metrics.listen, running.metrics.listen,
+       running.metrics.listen.ToString(), next.metrics.listen.ToString());
+  keep("control.socket", next.control.socket, running.control.socket, running.control.socket,
+       next.control.socket);
   return out;
 }
 
@@ -177,26 +180,7 @@ absl::StatusOr<ReloadReport> Controller::Apply(config::Config config, absl::Time
   ReloadReport report;
   // Restart-only keys keep their running values (docs/config.md says which).
   config::Config& effective = config;
-  if (!first) {
-    report.restart_required = RestartOnlyChanges(running_, config);
-    config::DataplaneConfig& d = effective.dataplane;
-    const config::DataplaneConfig& r = running_.dataplane;
-    d.workers = r.workers;
-    d.idle_backoff = r.idle_backoff;
-    d.idle_sleep_max = r.idle_sleep_max;
-    d.rx_descriptors = r.rx_descriptors;
-    d.tx_descriptors = r.tx_descriptors;
-    d.icmp_errors_per_second = r.icmp_errors_per_second;
-    d.icmp_error_burst = r.icmp_error_burst;
-    d.eal = r.eal;
-    d.ports = r.ports;
-    d.neighbors = r.neighbors;
-    d.flow_table.capacity = r.flow_table.capacity;
-    d.flow_table.capacity6 = r.flow_table.capacity6;
-    d.neighbor_cache = r.neighbor_cache;
-    effective.metrics = running_.metrics;
-    effective.control = running_.control;
-  }
+  if (!first) report.restart_required = KeepRestartOnlyKeys(running_, effective);
   for (const config::Service& svc : effective.services) {
     if (svc.forwarding != config::Forwarding::kNat) continue;
     if (!options_.nat_sessions) {

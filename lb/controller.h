@@ -185,9 +185,10 @@ absl::StatusOr<std::unique_ptr<dataplane::ForwardingTable>> BuildForwardingTable
     const config::Config& config, const std::vector<dataplane::PortInfo>& ports,
     const NextHopResolver& resolve_next_hop);
 
-// Config changes a reload cannot apply, as "KEY: OLD -> NEW" (or "KEY changed").
-std::vector<std::string> RestartOnlyChanges(const config::Config& running,
-                                            const config::Config& next);
+// The keys of `next` that a reload cannot change (docs/config.md "restart") get the
+// running values back; returns each change that was undone, as "KEY: OLD -> NEW" or
+// "KEY changed".
+std::vector<std::string> KeepRestartOnlyKeys(const config::Config& running, config::Config& next);
 
 }  // namespace sluice::lb
 
