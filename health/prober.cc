@@ -166,7 +166,7 @@ void Prober::StartSyn(uint64_t id, Probe& probe, const ProbeSpec& spec) {
     if (syn.ok()) {
       syn_ = *std::move(syn);
     } else {
-      syn_error_ = std::string(syn.status().message());
+      syn_error_.emplace(syn.status().message());
       std::fprintf(stderr, "health: tcp_mode syn unavailable (%s); using connect probes\n",
                    syn_error_->c_str());
     }
@@ -178,7 +178,7 @@ void Prober::StartSyn(uint64_t id, Probe& probe, const ProbeSpec& spec) {
     return;
   }
   if (absl::Status sent = syn_->Send(id, spec.address); !sent.ok()) {
-    Finish(id, false, std::string(sent.message()));
+    Finish(id, false, std::string{sent.message()});
   }
 }
 

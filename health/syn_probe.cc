@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -70,7 +71,7 @@ std::array<sock_filter, 9> FilterV6() {
 
 template <size_t N>
 bool AttachFilter(int fd, std::array<sock_filter, N>& code) {
-  const sock_fprog prog{.len = static_cast<unsigned short>(N), .filter = code.data()};
+  const sock_fprog prog{.len = static_cast<decltype(sock_fprog::len)>(N), .filter = code.data()};
   return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0;
 }
 
@@ -106,20 +107,22 @@ uint16_t Fold(uint32_t sum) {
 }
 
 // The kernel's ephemeral range from /proc (this network namespace's).
-bool EphemeralRange(uint32_t* low, uint32_t* high) {
+std::optional<std::pair<uint32_t, uint32_t>> EphemeralRange() {
   std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
-  return static_cast<bool>(in >> *low >> *high);
+  uint32_t low = 0;
+  uint32_t high = 0;
+  if (!(in >> low >> high)) return std::nullopt;
+  return std::make_pair(low, high);
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SynProber>> SynProber::Create() {
-  uint32_t low = 0;
-  uint32_t high = 0;
-  if (EphemeralRange(&low, &high) && low <= kLastSourcePort && high >= kSynSourcePortFirst) {
+  if (const auto range = EphemeralRange();
+      range && range->first <= kLastSourcePort && range->second >= kSynSourcePortFirst) {
     return absl::FailedPreconditionError(
         absl::StrCat("syn source ports ", kSynSourcePortFirst, "-", kLastSourcePort,
-                     " overlap net.ipv4.ip_local_port_range ", low, "-", high));
+                     " overlap net.ipv4.ip_local_port_range ", range->first, "-", range->second));
   }
   const int fd4 = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd4 < 0) {
@@ -220,7 +223,7 @@ absl::Status SynProber::Send(uint64_t id, const SocketAddress& dst) {
 
   const uint32_t seq = rng_();
   std::array<uint8_t, kSynLength> tcp{};
-  Store16(&tcp[0], key.source_port);
+  Store16(tcp.data(), key.source_port);
   Store16(&tcp[2], key.backend_port);
   Store32(&tcp[4], seq);
   tcp[12] = (kSynLength / 4) << 4;  // data offset
@@ -234,8 +237,8 @@ absl::Status SynProber::Send(uint64_t id, const SocketAddress& dst) {
   if (dst.family() == AF_INET) {
     // Pseudo-header: source, destination, zero, protocol, TCP length.
     std::array<uint8_t, 12> pseudo{};
-    std::memcpy(&pseudo[0], &src, 4);
-    std::memcpy(&pseudo[4], key.backend.data(), 4);
+    std::memcpy(pseudo.data(), &src, 4);
+    std::memcpy(pseudo.data() + 4, key.backend.data(), 4);
     pseudo[9] = IPPROTO_TCP;
     Store16(&pseudo[10], kSynLength);
     Store16(&tcp[16], Fold(SumWords(tcp.data(), tcp.size(), SumWords(pseudo.data(), 12, 0))));

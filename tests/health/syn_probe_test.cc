@@ -244,7 +244,10 @@ std::vector<std::string> SocketsOnPort(uint16_t port, const std::string& state =
     std::getline(in, line);
     while (std::getline(in, line)) {
       std::istringstream fields(line);
-      std::string slot, local, remote, st;
+      std::string slot;
+      std::string local;
+      std::string remote;
+      std::string st;
       fields >> slot >> local >> remote >> st;
       if (!state.empty() && st != state) continue;
       if (local.ends_with(suffix) || remote.ends_with(suffix)) {
@@ -264,7 +267,8 @@ int SocketsInSynRange() {
     std::getline(in, line);
     while (std::getline(in, line)) {
       std::istringstream fields(line);
-      std::string slot, local;
+      std::string slot;
+      std::string local;
       fields >> slot >> local;
       const unsigned port = std::stoul(local.substr(local.find(':') + 1), nullptr, 16);
       n += port >= kSynSourcePortFirst && port < kSynSourcePortFirst + kSynSourcePortCount;
@@ -329,7 +333,7 @@ TEST_F(SynProbeTest, WithoutRawSocketsFallsBackToConnect) {
     if (!prober.ok()) _exit(11);
     std::string detail;
     (*prober)->Start(0, Syn(Loopback(AF_INET, port)),
-                     [&detail](uint64_t, ProbeResult r) { detail = r.detail; });
+                     [&detail](uint64_t, const ProbeResult& r) { detail = r.detail; });
     for (int i = 0; i < 100 && (*prober)->in_flight() > 0; ++i) {
       (*prober)->Poll(absl::Milliseconds(50));
     }
