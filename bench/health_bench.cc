@@ -22,8 +22,13 @@
 // time (its CLOCK_THREAD_CPUTIME_ID, read from this thread via pthread_getcpuclockid) is
 // taken over a measuring window and divided by the wall time: the share of one core.
 //
-//   health_bench [--backends=10000] [--type=tcp|http] [--seconds=20] [--warmup=3]
-//                [--interval_ms=1000] [--timeout_ms=500] [--remote-like]
+// --tcp-mode=syn: tcp checks are half-open SYN probes on a raw socket (ProbeSpec::kTcpSyn,
+// needs root) instead of connect(); the server then never sees a connection, the
+// kernels answer everything.
+//
+//   health_bench [--backends=10000] [--type=tcp|http] [--tcp-mode=connect|syn]
+//                [--seconds=20] [--warmup=3] [--interval_ms=1000] [--timeout_ms=500]
+//                [--remote-like]
 //
 // Exit status 1 when the probes did not run at the expected rate or failed.
 #include <arpa/inet.h>
@@ -57,6 +62,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -70,6 +76,7 @@ namespace {
 struct Options {
   int backends = 10000;
   bool http = false;
+  bool syn = false;  // --tcp-mode=syn
   int seconds = 20;
   int warmup = 3;
   int interval_ms = 1000;
@@ -98,11 +105,19 @@ bool ParseFlags(int argc, char** argv, Options* o) {
       o->remote_like = true;
       continue;
     }
+    if (arg == "--tcp-mode=syn" || arg == "--tcp-mode=connect") {
+      o->syn = arg == "--tcp-mode=syn";
+      continue;
+    }
     if (arg == "--type=tcp" || arg == "--type=http") {
       o->http = arg == "--type=http";
       continue;
     }
     std::fprintf(stderr, "unknown argument: %s\n", arg.c_str());
+    return false;
+  }
+  if (o->syn && o->http) {
+    std::fprintf(stderr, "--tcp-mode applies to --type=tcp only\n");
     return false;
   }
   if (o->backends > 250 * 250) {
@@ -495,7 +510,9 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < o.backends; ++i) {
     health::CheckSpec c;
     c.subscriber = static_cast<uint64_t>(i) + 1;
-    c.probe.type = o.http ? health::ProbeSpec::kHttp : health::ProbeSpec::kTcp;
+    c.probe.type = o.http  ? health::ProbeSpec::kHttp
+                   : o.syn ? health::ProbeSpec::kTcpSyn
+                           : health::ProbeSpec::kTcp;
     c.probe.address = *health::SocketAddress::Parse(
         absl::StrFormat(o.remote_like ? "10.202.%d.%d" : "127.0.%d.%d", 1 + i / 250, 1 + i % 250),
         port);
@@ -575,8 +592,9 @@ int Main(int argc, char** argv) {
       "| %s | %d | %d ms | %.1f s | %.0f | %.0f | %.1f | %llu | %.1f%% | %.0f%% | %.1f us | %.1f%% "
       "| %d | "
       "%d |\n",
-      o.http ? (o.remote_like ? "http remote-like" : "http")
-             : (o.remote_like ? "tcp remote-like" : "tcp"),
+      absl::StrCat(o.http ? "http" : (o.syn ? "tcp-syn" : "tcp"),
+                   o.remote_like ? " remote-like" : "")
+          .c_str(),
       o.backends, o.interval_ms, wall, started / wall, successes / wall, failures / wall,
       static_cast<unsigned long long>(t1.skipped_in_flight - t0.skipped_in_flight), cpu_pct,
       us1.user + us1.sys - us0.user - us0.sys > 0

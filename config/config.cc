@@ -32,6 +32,16 @@ std::string_view ToString(HealthCheckType t) {
   return "?";
 }
 
+std::string_view ToString(TcpCheckMode m) {
+  switch (m) {
+    case TcpCheckMode::kConnect:
+      return "connect";
+    case TcpCheckMode::kSyn:
+      return "syn";
+  }
+  return "?";
+}
+
 size_t Config::backend_count() const {
   size_t n = 0;
   for (const Service& s : services) n += s.backends.size();

@@ -18,11 +18,14 @@ enum class Protocol : uint8_t { kTcp, kUdp };
 enum class Forwarding : uint8_t { kDr, kTunnel, kNat };
 enum class Scheduler : uint8_t { kMaglev };
 enum class HealthCheckType : uint8_t { kNone, kTcp, kHttp, kUdp };
+// How a tcp check probes: a full connect(), or a half-open SYN on a raw socket.
+enum class TcpCheckMode : uint8_t { kConnect, kSyn };
 
 std::string_view ToString(Protocol p);
 std::string_view ToString(Forwarding f);
 std::string_view ToString(Scheduler s);
 std::string_view ToString(HealthCheckType t);
+std::string_view ToString(TcpCheckMode m);
 
 inline constexpr uint32_t kDefaultTableSize = 65537;
 
@@ -106,13 +109,14 @@ struct ControlConfig {
 
 struct HealthCheck {
   HealthCheckType type = HealthCheckType::kTcp;
-  std::optional<uint16_t> port;      // absent: each backend's own port
-  std::string path = "/";            // http only
-  uint32_t expect_status = 200;      // http only: the lowest status accepted
-  uint32_t expect_status_max = 200;  // http only: the highest ("200-399" sets both)
-  std::string body;                  // http only: a substring the body must contain
-  std::string payload;               // udp only: the datagram sent
-  bool assume_up = false;            // `assume`: the state before the first results
+  std::optional<uint16_t> port;                    // absent: each backend's own port
+  TcpCheckMode tcp_mode = TcpCheckMode::kConnect;  // tcp only
+  std::string path = "/";                          // http only
+  uint32_t expect_status = 200;                    // http only: the lowest status accepted
+  uint32_t expect_status_max = 200;                // http only: the highest ("200-399" sets both)
+  std::string body;                                // http only: a substring the body must contain
+  std::string payload;                             // udp only: the datagram sent
+  bool assume_up = false;                          // `assume`: the state before the first results
   absl::Duration interval = absl::Seconds(1);
   absl::Duration timeout = absl::Milliseconds(500);
   uint32_t rise = 2;

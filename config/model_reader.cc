@@ -150,6 +150,16 @@ HealthCheck ReadHealthCheck(ReadContext& ctx, const YAML::Node& node, const std:
         absl::StrFormat("'payload' applies only to udp health checks, not %s", ToString(hc.type)));
   }
   if (hc.type == HealthCheckType::kUdp) r.Optional("payload", &hc.payload, NonEmptyString());
+  if (auto value = r.Find("tcp_mode"); value && hc.type != HealthCheckType::kTcp) {
+    ctx.Error(
+        *value, r.PathOf("tcp_mode"),
+        absl::StrFormat("'tcp_mode' applies only to tcp health checks, not %s", ToString(hc.type)));
+  }
+  if (hc.type == HealthCheckType::kTcp) {
+    r.Optional("tcp_mode", &hc.tcp_mode,
+               OneOf<TcpCheckMode>("tcp check mode", {{"connect", TcpCheckMode::kConnect},
+                                                      {"syn", TcpCheckMode::kSyn}}));
+  }
   r.Optional("assume", &hc.assume_up,
              OneOf<bool>("initial health", {{"down", false}, {"up", true}}));
   if (hc.type == HealthCheckType::kHttp) {

@@ -66,6 +66,8 @@ ProbeKey ProbeKeyOf(const ProbeSpec& spec) {
                           spec.status_min, spec.body_contains);
     case ProbeSpec::kUdp:
       return UdpProbeKey(family, bytes, spec.address.port(), spec.timeout, spec.payload);
+    case ProbeSpec::kTcpSyn:
+      return TcpSynProbeKey(family, bytes, spec.address.port(), spec.timeout);
     case ProbeSpec::kTcp:
       break;
   }

@@ -22,6 +22,8 @@ const char* TypeName(ProbeType type) {
       return "http";
     case ProbeType::kUdp:
       return "udp";
+    case ProbeType::kTcpSyn:
+      return "tcp-syn";
   }
   return "unknown";
 }
@@ -82,6 +84,11 @@ std::array<uint8_t, 16> Ipv4Bytes(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
 ProbeKey TcpProbeKey(AddressFamily family, const std::array<uint8_t, 16>& address, uint16_t port,
                      absl::Duration timeout) {
   return Base(ProbeType::kTcp, family, address, port, timeout);
+}
+
+ProbeKey TcpSynProbeKey(AddressFamily family, const std::array<uint8_t, 16>& address, uint16_t port,
+                        absl::Duration timeout) {
+  return Base(ProbeType::kTcpSyn, family, address, port, timeout);
 }
 
 ProbeKey HttpProbeKey(AddressFamily family, const std::array<uint8_t, 16>& address, uint16_t port,

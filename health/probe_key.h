@@ -12,7 +12,8 @@ namespace sluice::health {
 
 // Kinds of probe that put packets on the wire. (A `none` check never probes, so it has
 // no key.)
-enum class ProbeType : uint8_t { kTcp, kHttp, kUdp };
+// kTcpSyn is a half-open check (syn_probe.h): the same port as kTcp but a different probe.
+enum class ProbeType : uint8_t { kTcp, kHttp, kUdp, kTcpSyn };
 
 enum class AddressFamily : uint8_t { kIpv4, kIpv6 };
 
@@ -62,6 +63,8 @@ std::array<uint8_t, 16> Ipv4Bytes(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
 
 ProbeKey TcpProbeKey(AddressFamily family, const std::array<uint8_t, 16>& address, uint16_t port,
                      absl::Duration timeout);
+ProbeKey TcpSynProbeKey(AddressFamily family, const std::array<uint8_t, 16>& address, uint16_t port,
+                        absl::Duration timeout);
 ProbeKey HttpProbeKey(AddressFamily family, const std::array<uint8_t, 16>& address, uint16_t port,
                       absl::Duration timeout, std::string path, uint32_t expect_status,
                       std::string body_substring = "");

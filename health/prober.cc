@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "health/http_transfer.h"
+#include "health/syn_probe.h"
 
 namespace sluice::health {
 namespace {
@@ -24,6 +26,8 @@ namespace {
 // epoll data of a libcurl socket: this bit plus the fd. Everything else carries a probe
 // id, which is never reused, so a stale event for a finished probe finds nothing.
 constexpr uint64_t kCurlSocketTag = uint64_t{1} << 63;
+// epoll data of a SynProber raw socket: this bit plus the fd.
+constexpr uint64_t kSynSocketTag = uint64_t{1} << 62;
 
 // Deadlines and elapsed times on the monotonic clock: wall-clock steps must not fail or
 // stretch probes.
@@ -59,6 +63,7 @@ struct Prober::Probe {
   absl::Duration timeout;
   int fd = -1;                         // kTcp, kUdp
   std::unique_ptr<HttpTransfer> http;  // kHttp
+  bool syn_fallback = false;           // a kTcpSyn probe run as kTcp (no raw socket)
 };
 
 struct Prober::CurlCallbacks {
@@ -108,6 +113,7 @@ Prober::~Prober() {
   }
   probes_.clear();  // frees the easy handles, after they left the multi
   if (multi != nullptr) curl_multi_cleanup(multi);
+  syn_.reset();
   close(epoll_fd_);
 }
 
@@ -137,6 +143,50 @@ void Prober::Start(uint64_t token, const ProbeSpec& spec, DoneCallback done) {
     case ProbeSpec::kHttp:
       StartHttp(id, p, spec);
       break;
+    case ProbeSpec::kTcpSyn:
+      StartSyn(id, p, spec);
+      break;
+  }
+}
+
+void Prober::StartSyn(uint64_t id, Probe& probe, const ProbeSpec& spec) {
+  if (syn_ == nullptr && !syn_error_) {
+    absl::StatusOr<std::unique_ptr<SynProber>> syn = SynProber::Create();
+    if (syn.ok()) {
+      for (const int fd : {(*syn)->fd4(), (*syn)->fd6()}) {
+        if (fd < 0) continue;
+        epoll_event event{.events = EPOLLIN,
+                          .data = {.u64 = kSynSocketTag | static_cast<uint32_t>(fd)}};
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+          syn = absl::InternalError(absl::StrCat("epoll_ctl: ", ErrnoText(errno)));
+          break;
+        }
+      }
+    }
+    if (syn.ok()) {
+      syn_ = *std::move(syn);
+    } else {
+      syn_error_.emplace(syn.status().message());
+      std::fprintf(stderr, "health: tcp_mode syn unavailable (%s); using connect probes\n",
+                   syn_error_->c_str());
+    }
+  }
+  if (syn_ == nullptr) {
+    probe.type = ProbeSpec::kTcp;
+    probe.syn_fallback = true;
+    StartTcp(id, probe, spec);
+    return;
+  }
+  if (absl::Status sent = syn_->Send(id, spec.address); !sent.ok()) {
+    Finish(id, false, std::string{sent.message()});
+  }
+}
+
+void Prober::OnSynReadable(int fd) {
+  std::vector<SynProber::Reply> replies;
+  syn_->Drain(fd, &replies);
+  for (const SynProber::Reply& reply : replies) {
+    Finish(reply.id, reply.syn_ack, reply.syn_ack ? "syn-ack" : "reset (port closed)");
   }
 }
 
@@ -244,6 +294,10 @@ void Prober::Poll(absl::Duration max_wait) {
                                &running);
       continue;
     }
+    if ((data & kSynSocketTag) != 0) {
+      OnSynReadable(static_cast<int>(data & ~kSynSocketTag));
+      continue;
+    }
     const auto it = probes_.find(data);
     if (it == probes_.end()) continue;  // finished earlier in this round
     if (it->second->type == ProbeSpec::kTcp) {
@@ -263,6 +317,9 @@ void Prober::Poll(absl::Duration max_wait) {
   // Deadlines: whatever has not finished by now failed.
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     const uint64_t id = deadlines_.begin()->second;
+    if (probes_.at(id)->type == ProbeSpec::kTcpSyn && syn_ != nullptr) {
+      syn_->Release(id, /*timed_out=*/true);
+    }
     Finish(id, false,
            absl::StrCat("timeout after ", absl::FormatDuration(probes_.at(id)->timeout)));
   }
@@ -331,6 +388,8 @@ void Prober::Finish(uint64_t id, bool success, std::string detail) {
   if (probe->http != nullptr) {
     curl_multi_remove_handle(static_cast<CURLM*>(multi_), probe->http->easy());
   }
+  if (probe->type == ProbeSpec::kTcpSyn && syn_ != nullptr) syn_->Release(id);  // no-op if answered
+  if (probe->syn_fallback) absl::StrAppend(&detail, " (syn unavailable: connect probe)");
   finished_.push_back({.token = probe->token,
                        .done = std::move(probe->done),
                        .result = {.success = success,

@@ -1,4 +1,4 @@
-// Prober: runs many health probes (tcp, http, udp) at once from one thread, driven by one
+// Prober: runs many health probes (tcp, tcp-syn, http, udp) at once from one thread, driven by one
 // epoll loop. It lives on the health thread, off the workers; probes leave through the
 // host's kernel stack (the management network), never through DPDK.
 //
@@ -26,7 +26,9 @@
 namespace sluice::health {
 
 struct ProbeSpec {
-  enum Type { kTcp, kHttp, kUdp };
+  // kTcpSyn: a half-open check on a raw socket (syn_probe.h): SYN out, SYN-ACK or RST
+  // back, never a connection. Without CAP_NET_RAW it runs as kTcp (the detail says so).
+  enum Type { kTcp, kHttp, kUdp, kTcpSyn };
   Type type = kTcp;
   SocketAddress address;  // IPv4 or IPv6, with the port
   // The whole probe (connect, request, reply) must finish within this.
@@ -47,8 +49,8 @@ struct ProbeSpec {
 
 struct ProbeResult {
   bool success = false;
-  // Why, for logs and the admin endpoint: "connected", "connect refused", "status 503",
-  // "timeout after 500ms", ...
+  // Why, for logs and the admin endpoint: "connected", "connect refused", "syn-ack",
+  // "reset (port closed)", "status 503", "timeout after 500ms", ...
   std::string detail;
   absl::Duration elapsed;  // from Start to the verdict
 };
@@ -57,6 +59,7 @@ struct ProbeResult {
 inline constexpr size_t kMaxHttpBodyBytes = size_t{64} * 1024;
 
 class HttpTransfer;  // http_transfer.h
+class SynProber;     // syn_probe.h
 
 class Prober {
  public:
@@ -93,6 +96,8 @@ class Prober {
   void StartTcp(uint64_t id, Probe& probe, const ProbeSpec& spec);
   void StartUdp(uint64_t id, Probe& probe, const ProbeSpec& spec);
   void StartHttp(uint64_t id, Probe& probe, const ProbeSpec& spec);
+  void StartSyn(uint64_t id, Probe& probe, const ProbeSpec& spec);
+  void OnSynReadable(int fd);
   void OnTcpEvent(uint64_t id, uint32_t events);
   void OnUdpEvent(uint64_t id);
   void DrainCurlMessages();
@@ -112,6 +117,10 @@ class Prober {
   std::vector<Finished> finished_;
   absl::flat_hash_set<int> curl_fds_;     // sockets libcurl asked us to watch
   std::optional<absl::Time> curl_timer_;  // when libcurl wants CURL_SOCKET_TIMEOUT
+  // Made at the first kTcpSyn probe; when that fails (no CAP_NET_RAW), syn_error_ says
+  // why, it is logged once and kTcpSyn probes run as kTcp from then on.
+  std::unique_ptr<SynProber> syn_;
+  std::optional<std::string> syn_error_;
 };
 
 }  // namespace sluice::health

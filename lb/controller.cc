@@ -33,14 +33,15 @@ std::string AddressPort(const config::IpAddress& address, uint16_t port) {
 
 std::string Name(const config::Service& s) { return s.name; }
 
-health::ProbeSpec::Type ProbeType(config::HealthCheckType type) {
-  switch (type) {
+health::ProbeSpec::Type ProbeType(const config::HealthCheck& hc) {
+  switch (hc.type) {
     case config::HealthCheckType::kHttp:
       return health::ProbeSpec::kHttp;
     case config::HealthCheckType::kUdp:
       return health::ProbeSpec::kUdp;
     default:
-      return health::ProbeSpec::kTcp;
+      return hc.tcp_mode == config::TcpCheckMode::kSyn ? health::ProbeSpec::kTcpSyn
+                                                       : health::ProbeSpec::kTcp;
   }
 }
 
@@ -602,7 +603,7 @@ std::vector<health::CheckSpec> Controller::HealthChecks() const {
     for (const BackendState& b : st.backends) {
       health::CheckSpec spec;
       spec.subscriber = b.id;
-      spec.probe.type = ProbeType(hc.type);
+      spec.probe.type = ProbeType(hc);
       spec.probe.address =
           health::SocketAddress::Parse(b.config.address.ToString(), hc.port.value_or(b.config.port))
               .value_or(health::SocketAddress());

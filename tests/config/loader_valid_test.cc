@@ -57,6 +57,7 @@ services:
   EXPECT_EQ(s.scheduler, Scheduler::kMaglev);
   EXPECT_EQ(s.table_size, 65537u);
   EXPECT_EQ(s.health_check.type, HealthCheckType::kTcp);
+  EXPECT_EQ(s.health_check.tcp_mode, TcpCheckMode::kConnect);
   EXPECT_FALSE(s.health_check.port);
   EXPECT_EQ(s.health_check.expect_status, 200u);
   EXPECT_EQ(s.health_check.expect_status_max, 200u);
@@ -126,6 +127,13 @@ services:
     backends:
       - { address: "fd00::31" }
       - { address: 10.8.1.1 }
+  - name: ssh
+    vip: 10.0.100.3
+    port: 22
+    forwarding: dr
+    health_check: { type: tcp, tcp_mode: syn }
+    backends:
+      - { address: 10.0.0.13 }
 )");
   Config e;
   e.dataplane.workers = 2;
@@ -186,12 +194,17 @@ services:
   mixed.backends.push_back(Backend{.address = Ip("fd00::31"), .port = 443});
   mixed.backends.push_back(Backend{.address = Ip("10.8.1.1"), .port = 443});
   e.services.push_back(mixed);
+
+  Service ssh{.name = "ssh", .vip = Ip("10.0.100.3"), .port = 22};
+  ssh.health_check.tcp_mode = TcpCheckMode::kSyn;
+  ssh.backends.push_back(Backend{.address = Ip("10.0.0.13"), .port = 22});
+  e.services.push_back(ssh);
   EXPECT_EQ(c.dataplane, e.dataplane);
   EXPECT_EQ(c.metrics, e.metrics);
   EXPECT_EQ(c.control, e.control);
   ASSERT_EQ(c.services.size(), e.services.size());
   for (size_t i = 0; i < c.services.size(); ++i) EXPECT_EQ(c.services[i], e.services[i]) << i;
-  EXPECT_EQ(c.backend_count(), 5u);
+  EXPECT_EQ(c.backend_count(), 6u);
 }
 
 TEST(LoaderValidTest, AnchorsAndAliasesAreOrdinaryYaml) {

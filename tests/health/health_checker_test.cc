@@ -296,6 +296,21 @@ TEST(HealthCheckerTest, FlappingFasterThanRiseChangesNothing) {
   EXPECT_GE(stats[0].failures, 5u);
 }
 
+// tcp_mode syn and connect probe the same port differently: two probes, both run.
+TEST(HealthCheckerTest, SynAndConnectChecksOfOneBackendAreTwoProbes) {
+  TcpListener listener(AF_INET);
+  auto checker = NewChecker();
+  CheckSpec syn = TcpCheck(2, AF_INET, listener.port());
+  syn.probe.type = ProbeSpec::kTcpSyn;
+  ASSERT_TRUE(checker->SetChecks({TcpCheck(1, AF_INET, listener.port()), syn}).ok());
+  checker->Poll(absl::ZeroDuration());
+  EXPECT_EQ(checker->distinct_probes(), 2u);
+  const std::vector<HealthChange> changes = PollUntil(
+      *checker, [](const std::vector<HealthChange>& c) { return c.size() >= 2; },
+      kRiseFall.rise * kInterval + 2 * kInterval + kMargin);
+  EXPECT_THAT(changes, UnorderedElementsAre(IsChange(1, Health::kUp), IsChange(2, Health::kUp)));
+}
+
 TEST(HealthCheckerTest, SubscribersWithTheSameProbeShareIt) {
   TcpListener listener(AF_INET);
   auto checker = NewChecker();

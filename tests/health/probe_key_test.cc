@@ -131,6 +131,18 @@ TEST(ProbeKeyTest, SameBytesInAnotherFamilyIsAnotherKey) {
   EXPECT_NE(v4.ToString(), v6.ToString());
 }
 
+TEST(ProbeKeyTest, SynAndConnectChecksAreDifferentProbes) {
+  const ProbeKey connect =
+      TcpProbeKey(AddressFamily::kIpv4, Ipv4Bytes(10, 0, 0, 1), 80, absl::Seconds(1));
+  const ProbeKey syn =
+      TcpSynProbeKey(AddressFamily::kIpv4, Ipv4Bytes(10, 0, 0, 1), 80, absl::Seconds(1));
+  EXPECT_NE(connect, syn);
+  EXPECT_NE(absl::HashOf(connect), absl::HashOf(syn));
+  EXPECT_EQ(syn,
+            TcpSynProbeKey(AddressFamily::kIpv4, Ipv4Bytes(10, 0, 0, 1), 80, absl::Seconds(1)));
+  EXPECT_EQ(syn.ToString(), "tcp-syn 10.0.0.1:80 timeout=1s");
+}
+
 TEST(ProbeKeyTest, ToStringForLogs) {
   EXPECT_EQ(TcpProbeKey(AddressFamily::kIpv4, Ipv4Bytes(10, 0, 0, 1), 8080, absl::Milliseconds(250))
                 .ToString(),

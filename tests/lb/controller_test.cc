@@ -260,6 +260,18 @@ TEST_F(ControllerTest, AChangedCheckStartsOverFromAssume) {
   EXPECT_EQ(checks[0].initial, health::Health::kDown);
 }
 
+TEST_F(ControllerTest, TcpModeSynBecomesAHalfOpenProbe) {
+  Make();
+  ASSERT_TRUE(controller_->Start(LoadTestConfig(Yaml("", "", "{ type: tcp }")), kT0).ok());
+  EXPECT_EQ(controller_->HealthChecks().at(0).probe.type, health::ProbeSpec::kTcp);
+  ASSERT_TRUE(
+      controller_->Reload(LoadTestConfig(Yaml("", "", "{ type: tcp, tcp_mode: syn }")), kT0).ok());
+  const std::vector<health::CheckSpec> checks = controller_->HealthChecks();
+  ASSERT_EQ(checks.size(), 10u);
+  for (const health::CheckSpec& c : checks) EXPECT_EQ(c.probe.type, health::ProbeSpec::kTcpSyn);
+  EXPECT_EQ(checks[0].probe.address.ToString(), "10.0.0.11:80");
+}
+
 TEST_F(ControllerTest, RestartOnlyChangesAreReportedNotApplied) {
   Make();
   ASSERT_TRUE(controller_->Start(LoadTestConfig(Yaml()), kT0).ok());
