@@ -38,7 +38,14 @@ print(r.status, r.read().decode().strip(), r.getheader("X-Backend"))' "${TOPO_IP
   fi
 done
 
-E2E_HEALTH_CHECK="{ type: http, path: /healthz, interval: ${interval_ms}ms, timeout: ${timeout_ms}ms, rise: $rise, fall: $fall }"
+# SLUICE_E2E_HEALTH=syn: the same test with half-open tcp checks (health_syn_test.sh).
+if [ "${SLUICE_E2E_HEALTH:-http}" = syn ]; then
+  check_type=tcp
+  E2E_HEALTH_CHECK="{ type: tcp, tcp_mode: syn, interval: ${interval_ms}ms, timeout: ${timeout_ms}ms, rise: $rise, fall: $fall }"
+else
+  check_type=http
+  E2E_HEALTH_CHECK="{ type: http, path: /healthz, interval: ${interval_ms}ms, timeout: ${timeout_ms}ms, rise: $rise, fall: $fall }"
+fi
 e2e_web_config dr "$metrics_port"
 e2e_start_sluice
 
@@ -49,7 +56,7 @@ if e2e_wait 10 serving3; then pass "serving=3 after $E2E_WAITED s"; else
 fi
 sluicectl list | sed 's/^/  | /'
 line=$(sluicectl list | head -n1)
-want="service web $TOPO_VIP:80 tcp dr maglev health=http backends=3 serving=3"
+want="service web $TOPO_VIP:80 tcp dr maglev health=$check_type backends=3 serving=3"
 if [ "$line" = "$want" ]; then pass "sluicectl list: '$want'"; else
   fail "sluicectl list service line: '$line' (want '$want')"
 fi
