@@ -64,6 +64,14 @@ class Appliance {
   // Control thread: reloads, health verdicts, drains.
   Controller& controller() { return *controller_; }
   rte_mempool* pool() const { return pool_; }
+  // Flow-table capacity summed over the workers, IPv4 or IPv6 tables.
+  uint64_t flow_capacity(bool ipv6) const {
+    uint64_t sum = 0;
+    for (size_t i = ipv6 ? 1 : 0; i < flow_tables_.size(); i += 2) {
+      sum += flow_tables_[i]->capacity();
+    }
+    return sum;
+  }
 
   // What a worker lcore is started with (rte_eal_remote_launch takes one pointer).
   struct WorkerLaunch {

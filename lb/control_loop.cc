@@ -5,11 +5,13 @@
 #include <atomic>
 #include <cstdio>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "build_config.h"
 #include "lb/control_server.h"
+#include "lb/counter_collector.h"
 #include "lb/daemon.h"
 #include "lb/metrics_server.h"
 #include "lb/signals.h"
@@ -82,9 +84,18 @@ std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>&
 
 absl::Status ControlLoop::Run() {
   const config::Config& running = appliance_.controller().running();
-  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics = MetricsServer::Start(
-      running.metrics.listen.ToString(),
-      {std::make_shared<StatusCollector>(board_, std::string(SLUICE_VERSION))});
+  // The Appliance and board_ outlive the server, which is local to Run().
+  CounterSources counters{.control = &appliance_.control_stats(),
+                          .board = &board_,
+                          .flow_capacity_ipv4 = appliance_.flow_capacity(false),
+                          .flow_capacity_ipv6 = appliance_.flow_capacity(true)};
+  for (size_t i = 0; i < appliance_.worker_count(); ++i) {
+    counters.workers.push_back(&appliance_.worker_stats(i));
+  }
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
+      MetricsServer::Start(running.metrics.listen.ToString(),
+                           {std::make_shared<StatusCollector>(board_, std::string(SLUICE_VERSION)),
+                            std::make_shared<CounterCollector>(std::move(counters))});
   if (!metrics.ok()) return metrics.status();
   absl::StatusOr<std::unique_ptr<ControlServer>> control =
       ControlServer::Create(running.control.socket);
