@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -27,11 +26,8 @@ static_assert(2 * config::kMaxBackendsTotal <= dp::kMaxBackendIds);
 static_assert(2 * config::kMaxServices <= dp::kMaxServiceIds);
 
 std::string AddressPort(const config::IpAddress& address, uint16_t port) {
-  return address.is_v6() ? absl::StrFormat("[%s]:%u", address.ToString(), port)
-                         : absl::StrFormat("%s:%u", address.ToString(), port);
+  return config::SocketAddress{.address = address, .port = port}.ToString();
 }
-
-std::string Name(const config::Service& s) { return s.name; }
 
 health::ProbeSpec::Type ProbeType(const config::HealthCheck& hc) {
   switch (hc.type) {
@@ -177,10 +173,10 @@ absl::Status Controller::BuildAll(std::vector<MaglevJob>& jobs, bool parallel) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ReloadReport> Controller::Apply(config::Config config, absl::Time now, bool first) {
+absl::StatusOr<ReloadReport> Controller::Apply(config::Config effective, absl::Time now,
+                                               bool first) {
   ReloadReport report;
   // Restart-only keys keep their running values (docs/config.md says which).
-  config::Config& effective = config;
   if (!first) report.restart_required = KeepRestartOnlyKeys(running_, effective);
   for (const config::Service& svc : effective.services) {
     if (svc.forwarding != config::Forwarding::kNat) continue;
@@ -512,34 +508,19 @@ absl::Status Controller::SetDrain(std::string_view service, std::string_view bac
     if (s.config.name == service) st = &s;
   }
   if (st == nullptr) return absl::NotFoundError(absl::StrFormat("no service named %s", service));
-  // ADDRESS:PORT, [IPV6]:PORT or a bare address.
-  std::string_view host = backend;
+  // ADDRESS:PORT, [IPV6]:PORT (the config's own endpoint syntax) or a bare address.
+  std::optional<config::IpAddress> address;
   std::optional<uint16_t> port;
-  if (!backend.empty() && backend.front() == '[') {
-    const size_t close = backend.find(']');
-    if (close == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
+  if (const std::optional<config::SocketAddress> endpoint = config::SocketAddress::Parse(backend)) {
+    address = endpoint->address;
+    port = endpoint->port;
+  } else {
+    std::string_view host = backend;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
     }
-    host = backend.substr(1, close - 1);
-    std::string_view rest = backend.substr(close + 1);
-    if (!rest.empty()) {
-      uint32_t p = 0;
-      if (rest.front() != ':' || !absl::SimpleAtoi(std::string(rest.substr(1)), &p) || p == 0 ||
-          p > 65535) {
-        return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
-      }
-      port = static_cast<uint16_t>(p);
-    }
-  } else if (std::count(backend.begin(), backend.end(), ':') == 1) {
-    const size_t colon = backend.find(':');
-    host = backend.substr(0, colon);
-    uint32_t p = 0;
-    if (!absl::SimpleAtoi(std::string(backend.substr(colon + 1)), &p) || p == 0 || p > 65535) {
-      return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
-    }
-    port = static_cast<uint16_t>(p);
+    address = config::IpAddress::Parse(host);
   }
-  const std::optional<config::IpAddress> address = config::IpAddress::Parse(host);
   if (!address) return absl::InvalidArgumentError(absl::StrFormat("bad backend %s", backend));
   std::vector<BackendState*> matches;
   for (BackendState& b : st->backends) {
@@ -629,7 +610,7 @@ std::vector<ServiceStatus> Controller::Status() const {
     const config::Service& svc = st.config;
     ServiceStatus s;
     s.id = st.id;
-    s.name = Name(svc);
+    s.name = svc.name;
     s.vip = AddressPort(svc.vip, svc.port);
     s.protocol = std::string(config::ToString(svc.protocol));
     s.forwarding = std::string(config::ToString(svc.forwarding));
