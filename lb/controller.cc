@@ -548,7 +548,6 @@ absl::Status Controller::SetDrain(std::string_view service, std::string_view bac
 
 size_t Controller::Flush() {
   std::vector<MaglevJob> jobs;
-  std::vector<std::vector<MaglevBackend>> inputs;
   std::vector<ServiceState*> rebuilt;
   bool any = false;
   for (ServiceState& st : services_) {
