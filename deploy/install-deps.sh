@@ -16,6 +16,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # end-to-end tests and the demo: namespaces, real clients and servers
   iproute2 iputils-ping ethtool curl python3 procps tcpdump
+  # Prometheus: promtool (check metrics/rules, test rules) and the server the end-to-end
+  # test scrapes Sluice with; python3-yaml for tests/prometheus/check_queries.py
+  prometheus python3-yaml
   # code style (.clang-format, .clang-tidy)
   clang-format clang-tidy
 )
@@ -33,5 +36,36 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Debian's packages start their daemons on install (prometheus would listen on :9090 as a
+# system service). Tests start their own, on loopback in a namespace: forbid service starts
+# during the install with a policy-rc.d (honoured by invoke-rc.d and deb-systemd-invoke),
+# unless the host already has one; ours is removed afterwards, whatever happens.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# deploy/install-deps.sh: no service starts during the install\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  own_policy=1
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "$own_policy" = 1 ]; then
+  rm -f "$policy"
+  trap - EXIT
+fi
+# Belt and braces: a prometheus daemon the install started anyway (it runs as the
+# package's user "prometheus"; the tests' own run as root) is stopped.
+if pgrep -u prometheus -x prometheus >/dev/null 2>&1; then
+  echo "install-deps: stopping the prometheus service the package started"
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl stop prometheus.service || true
+  elif [ -x /etc/init.d/prometheus ]; then
+    /etc/init.d/prometheus stop >/dev/null || true
+  fi
+  for _ in $(seq 50); do pgrep -u prometheus -x prometheus >/dev/null || break; sleep 0.1; done
+  if pgrep -u prometheus -x prometheus >/dev/null; then
+    echo "install-deps: a prometheus daemon is still running: $(pgrep -a -u prometheus -x prometheus)" >&2
+    exit 1
+  fi
+fi
