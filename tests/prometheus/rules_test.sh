@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2001  # (indenting multi-line output with sed)
 # deploy/prometheus/alerts.yml: `promtool check rules` accepts it, `promtool test rules`
 # passes deploy/prometheus/alerts_test.yml (each alert fires on a series that should fire
 # it and stays silent on ones that should not), and promtool parses every query of the
