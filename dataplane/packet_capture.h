@@ -18,7 +18,8 @@ namespace sluice::dataplane {
 // --no-shconf and --no-huge they contain.
 std::string CaptureBlockingOption(const std::vector<std::string>& eal_args);
 
-// rte_pdump_init. Fails (and capture stays off) when the EAL has no shared config.
+// rte_pdump_init. It succeeds even when the EAL has no shared config (no secondary
+// could attach then): check CaptureBlockingOption first.
 absl::Status EnablePacketCapture();
 // rte_pdump_uninit; a no-op unless EnablePacketCapture succeeded.
 void DisablePacketCapture();

@@ -8,15 +8,18 @@
 #
 # Sluice runs with the EAL's shared config (no --in-memory: dpdk-dumpcap is a secondary
 # process) on a private hugetlbfs mount ($tmp/huge, --huge-dir) under --file-prefix
-# sluice-scap. Checks: the log says capture is on; dpdk-telemetry.py -f sluice-scap lists
+# sluice-scap. First a run with the harness's --in-memory: the log says capture is off,
+# telemetry answers all the same, no hugepage file. Then with shared config: the log says
+# capture is on; dpdk-telemetry.py -f sluice-scap lists
 # services web and dns, web's three backends up (10.99.0.11:80 ...), table generation and
 # a successful start-up load, an unknown service answers null; dpdk-dumpcap -i
 # net_af_packet0 -f 'udp port 5353 and host CLIENT' -c 10 while the client pings the VIP
 # (answered by Sluice), fetches from web (TCP) and sends 5 datagrams to dns: tcpdump -r
 # finds exactly 10 packets, all matching the filter (each datagram on RX and TX), no ICMP,
 # no TCP; after the traffic the telemetry counters (rx/tx, drops, service and backend
-# packets and flows) match the traffic; SIGTERM and accounting; Sluice removed its
-# hugepage files. Cleanup (also on failure): dumpcap, the hugetlbfs mount,
+# packets and flows) match the traffic; a reload of a broken file shows in /sluice/status
+# (last_reload_successful 0, reloads_failed 1, the FILE:LINE:COLUMN error, the
+# generation unchanged); SIGTERM and accounting; Sluice removed its hugepage files. Cleanup (also on failure): dumpcap, the hugetlbfs mount,
 # /var/run/dpdk/sluice-scap, the namespaces.
 # Needs dpdk-dev (dpdk-dumpcap, dpdk-telemetry.py) and tcpdump. Exit 0 pass, 1 fail, 77
 # skipped. Environment as for dr_test.sh (SLUICE_E2E_MEMORY=no-huge skips: capture needs
@@ -90,6 +93,20 @@ cat >>"$cfg" <<YAML
     backends:
       - { address: ${TOPO_IP[b1]} }
 YAML
+
+step "0. with the harness's --in-memory: telemetry works, capture is off"
+e2e_start_sluice
+grep -q "sluice: packet capture: off (the EAL runs with --in-memory; docs/observability.md)" \
+  "$tmp/sluice.log" && pass "log: packet capture off (--in-memory)" ||
+  fail "log does not say packet capture is off for --in-memory"
+check "/sluice/services (--in-memory)" "$(tel /sluice/services 'sorted(v)')" "['dns', 'web']"
+check "hugepage files on $huge (--in-memory)" "$(hp_files | grep -c "^$huge/")" 0
+stop_sluice 10
+check "sluice exit status" "$sluice_status" 0
+# e2e_start_sluice waits for 'ready' in this file: not the first run's.
+mv "$tmp/sluice.log" "$tmp/sluice-in-memory.log"
+
+step "restart with shared config"
 # Shared config: the harness's --in-memory (or --no-shconf) would rule dpdk-dumpcap out.
 sed -i "s|^  eal: \[.*\]|  eal: [\"--file-prefix=$eal_prefix\", \"--huge-dir=$huge\"]|" "$cfg"
 grep -q -- "--huge-dir=$huge" "$cfg" || die "could not set dataplane.eal in $cfg"
@@ -197,7 +214,21 @@ for b in "${TOPO_BACKENDS[@]}"; do
     "${E2E_SERVED[$b]}"
 done
 
-step "4. stop"
+step "4. a rejected reload, as /sluice/status shows it"
+cp "$cfg" "$tmp/good.yaml"
+sed -i 's/^    protocol: udp$/    protocol: udp\n    wieght: 3/' "$cfg" # an unknown key
+sluicectl reload >/dev/null 2>&1
+check "sluicectl reload of the broken file: exit status" "$?" 1
+telemetry /sluice/status | sed 's/^/  | /'
+check "/sluice/status after it" \
+  "$(tel /sluice/status '"%d %d %d" % (v["last_reload_successful"], v["reloads_failed"], v["table_generation"])')" \
+  "0 1 $g"
+e=$(tel /sluice/status 'v["last_reload_error"]')
+[[ $e == "$cfg:"*"wieght"* ]] && pass "last_reload_error: $e" ||
+  fail "last_reload_error '$e' (want $cfg:LINE:COLUMN: ... wieght ...)"
+cp "$tmp/good.yaml" "$cfg"
+
+step "5. stop"
 e2e_stop_and_account 50
 grep 'hugepage files' "$tmp/sluice.log" | sed 's/^/  | /'
 n=$(hp_files | grep -c "^$huge/")
