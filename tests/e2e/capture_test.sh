@@ -147,7 +147,11 @@ filter="udp port 5353 and host $TOPO_CLIENT_IP"
 stdbuf -oL "$dumpcap" --file-prefix="$eal_prefix" -i net_af_packet0 -p -f "$filter" -c 10 \
   -w "$capture" >"$tmp/dumpcap.log" 2>&1 &
 dumpcap_pid=$!
-attached() { grep -q "Capturing on 'net_af_packet0'" "$tmp/dumpcap.log"; }
+# "Packets captured:" comes from its capture loop, which starts once capture is enabled.
+attached() {
+  grep -q "Capturing on 'net_af_packet0'" "$tmp/dumpcap.log" &&
+    grep -q "Packets captured:" "$tmp/dumpcap.log"
+}
 if e2e_wait 20 attached; then pass "dumpcap attached to sluice"; else
   show_log "$tmp/dumpcap.log"
   die "dumpcap did not start capturing within 20 s"
