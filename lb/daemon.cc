@@ -124,8 +124,9 @@ int RunDaemon(const std::string& config_path, const config::Config& config,
   dp::CleanupEal();
   if (shared_memory) {
     const int removed = dp::RemoveHugepageFiles(file_prefix);
-    if (removed > 0)
+    if (removed > 0) {
       Log(absl::StrFormat("removed %d hugepage files of prefix %s", removed, file_prefix));
+    }
   }
   if (exit_status == 0) Log("stopped");
   return exit_status;

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,8 +37,8 @@ std::optional<CounterSources>& Registry() ABSL_EXCLUSIVE_LOCKS_REQUIRED(Registry
   return *sources;
 }
 
-// Telemetry strings are at most RTE_TEL_MAX_STRING_LEN - 1 bytes, and DPDK 22.11 copies
-// them into its JSON without escaping: keep them printable and free of '"' and '\'.
+// Telemetry strings are at most RTE_TEL_MAX_STRING_LEN - 1 bytes, and not every 22.11
+// release escapes them in its JSON: keep them printable and free of '"' and '\'.
 std::string TelemetryString(const std::string& s) {
   std::string out;
   for (char c : s) {
