@@ -10,8 +10,9 @@ packages=(
   # libraries (DESIGN.md: chosen dependencies)
   libdpdk-dev libyaml-cpp-dev prometheus-cpp-dev libcivetweb-dev libabsl-dev libxxhash-dev
   libcurl4-openssl-dev
-  # runtime tools: dpdk-devbind.py, dpdk-hugepages.py, dpdk-dumpcap
-  dpdk
+  # runtime tools: dpdk-devbind.py, dpdk-hugepages.py (dpdk); dpdk-dumpcap and
+  # dpdk-telemetry.py (dpdk-dev; docs/observability.md)
+  dpdk dpdk-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # end-to-end tests and the demo: namespaces, real clients and servers

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "build_config.h"
+#include "dataplane/packet_capture.h"
 #include "lb/control_server.h"
 #include "lb/counter_collector.h"
 #include "lb/daemon.h"
@@ -17,6 +18,7 @@
 #include "lb/signals.h"
 #include "lb/status_collector.h"
 #include "lb/status_format.h"
+#include "lb/telemetry_commands.h"
 
 namespace sluice::lb {
 
@@ -91,6 +93,12 @@ absl::Status ControlLoop::Run() {
                           .flow_capacity_ipv6 = appliance_.flow_capacity(true)};
   for (size_t i = 0; i < appliance_.worker_count(); ++i) {
     counters.workers.push_back(&appliance_.worker_stats(i));
+  }
+  // Cleared when Run() returns, before the board and the Appliance's counters go.
+  const TelemetryCommands telemetry(counters);
+  if (telemetry.registered()) {
+    Log(absl::StrFormat("telemetry: /sluice/ commands (dpdk-telemetry.py -f %s)",
+                        dataplane::EalFilePrefix()));
   }
   absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
       MetricsServer::Start(running.metrics.listen.ToString(),

@@ -6,6 +6,7 @@
 
 #include "dataplane/drop_reason.h"
 #include "dataplane/forwarding_table.h"
+#include "lb/lcore_sums.h"
 #include "lb/metric_families.h"
 #include "prometheus/metric_type.h"
 
@@ -17,28 +18,10 @@ using dataplane::LcoreStats;
 using dataplane::TrafficCounters;
 using prometheus::MetricType;
 
-// Sums `field` of LcoreCounters over `lcores`.
+// As a double, which is what prometheus-cpp takes.
 template <typename Field>
 double Sum(const std::vector<const LcoreStats*>& lcores, Field field) {
-  uint64_t sum = 0;
-  for (const LcoreStats* lcore : lcores) sum += lcore->counters.*field;
-  return static_cast<double>(sum);
-}
-
-// Sums one service's or backend's TrafficCounters over `lcores`; `table` is
-// LcoreStats::services or LcoreStats::backends.
-template <typename Table>
-TrafficCounters SumTraffic(const std::vector<const LcoreStats*>& lcores, Table table, uint32_t id,
-                           uint32_t max_id) {
-  TrafficCounters sum;
-  if (id >= max_id) return sum;
-  for (const LcoreStats* lcore : lcores) {
-    const TrafficCounters& t = (lcore->*table)[id];
-    sum.packets += t.packets;
-    sum.bytes += t.bytes;
-    sum.new_flows += t.new_flows;
-  }
-  return sum;
+  return static_cast<double>(SumCounter(lcores, field));
 }
 
 prometheus::MetricFamily Counter(std::string name, std::string help, double value) {
@@ -70,9 +53,7 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
                           "Packets dropped by the dataplane, by reason (docs/dataplane.md).",
                           MetricType::Counter);
   for (size_t r = 0; r < dataplane::kDropReasonCount; ++r) {
-    uint64_t sum = 0;
-    for (const LcoreStats* lcore : all) sum += lcore->counters.drops[r];
-    AddSample(drops, static_cast<double>(sum),
+    AddSample(drops, static_cast<double>(SumDrops(all, r)),
               {{"reason", std::string(dataplane::kDropReasonInfo[r].label)}});
   }
   out.push_back(std::move(drops));

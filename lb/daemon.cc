@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "dataplane/packet_capture.h"
 #include "dataplane/port.h"
 #include "lb/appliance.h"
 #include "lb/control_loop.h"
@@ -60,6 +61,24 @@ absl::Status CheckInterfaces(const config::Config& config) {
   return absl::OkStatus();
 }
 
+// Lets dpdk-dumpcap attach when the EAL shares its memory (docs/observability.md) and
+// says so either way. Returns whether the EAL runs with shared config and hugepage files.
+bool StartPacketCapture(const std::vector<std::string>& eal_args, const std::string& file_prefix) {
+  const std::string blocking = dp::CaptureBlockingOption(eal_args);
+  if (!blocking.empty()) {
+    Log(absl::StrFormat("packet capture: off (the EAL runs with %s; docs/observability.md)",
+                        blocking));
+    return false;
+  }
+  const absl::Status status = dp::EnablePacketCapture();
+  if (status.ok()) {
+    Log(absl::StrFormat("packet capture: on (dpdk-dumpcap --file-prefix=%s -i PORT)", file_prefix));
+  } else {
+    Log(absl::StrFormat("packet capture: off (%s)", status.message()));
+  }
+  return true;
+}
+
 }  // namespace
 
 uint64_t NowMs() {
@@ -80,6 +99,9 @@ int RunDaemon(const std::string& config_path, const config::Config& config,
     Log(absl::StrFormat("cannot start: %s", status.message()));
     return 1;
   }
+  // Captured before CleanupEal, which removes the runtime directory it is read from.
+  const std::string file_prefix = dp::EalFilePrefix();
+  const bool shared_memory = StartPacketCapture(*args, file_prefix);
   int exit_status = 0;
   {
     Appliance appliance(config, ApplianceOptions{.health_checks = true});
@@ -98,7 +120,14 @@ int RunDaemon(const std::string& config_path, const config::Config& config,
       exit_status = 1;
     }
   }
+  dp::DisablePacketCapture();
   dp::CleanupEal();
+  if (shared_memory) {
+    const int removed = dp::RemoveHugepageFiles(file_prefix);
+    if (removed > 0) {
+      Log(absl::StrFormat("removed %d hugepage files of prefix %s", removed, file_prefix));
+    }
+  }
   if (exit_status == 0) Log("stopped");
   return exit_status;
 }

@@ -103,6 +103,9 @@ e2e_cleanup() {
     kill -TERM "$pcap_pid" 2>/dev/null
     wait "$pcap_pid" 2>/dev/null
   fi
+  # The test's own cleanup, if it defines one (processes it started, mounts), after
+  # Sluice has stopped and before the leftover checks below.
+  if declare -F e2e_test_cleanup >/dev/null; then e2e_test_cleanup; fi
   topo_down "$prefix"
   hp_restore
   # The EAL leaves its (empty) runtime directory behind; it is ours (unique prefix).
