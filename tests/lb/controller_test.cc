@@ -258,6 +258,8 @@ TEST_F(ControllerTest, AChangedCheckStartsOverFromAssume) {
   EXPECT_EQ(checks[0].probe.path, "/healthz");
   EXPECT_EQ(checks[0].probe.address.ToString(), "10.0.0.11:80");
   EXPECT_EQ(checks[0].initial, health::Health::kDown);
+  // Results are counted per service (HealthCollector reads them by service id).
+  for (const health::CheckSpec& check : checks) EXPECT_EQ(check.stats_group, status[0].id);
 }
 
 TEST_F(ControllerTest, TcpModeSynBecomesAHalfOpenProbe) {
