@@ -429,6 +429,12 @@ void BM_PollOnceNullRx(benchmark::State& state) {
   if (rx != static_cast<uint64_t>(state.iterations()) * kBurstSize)
     Fail(state, "not 32 packets per iteration");
   if (after.total_drops() - before.total_drops() != rx) Fail(state, "not every packet dropped");
+  // Every iteration received, so all of the loop's time was busy.
+  const uint64_t loop = after.loop_cycles - before.loop_cycles;
+  if ((loop == 0 && state.iterations() > 1) || after.busy_cycles - before.busy_cycles != loop) {
+    Fail(state, absl::StrFormat("busy cycles %u are not the loop cycles %u",
+                                after.busy_cycles - before.busy_cycles, loop));
+  }
   SetRates(state);
 }
 

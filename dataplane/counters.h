@@ -70,8 +70,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
   // Worker loop time in TSC cycles (rte_get_tsc_hz per second): all of it, from the
   // first iteration's start to the latest one's (idle sleeps included), and the part
   // spent in iterations that did work (received, drained injected packets or expired
-  // flows). busy / loop is the worker's load, which CPU usage cannot show: a polling
-  // worker is always at 100% CPU.
+  // flows), each from its start to the next one's or to an idle sleep (Worker::PollOnce).
+  // busy / loop is the worker's load, which CPU usage cannot show: a polling worker is
+  // always at 100% CPU.
   uint64_t loop_cycles = 0;
   uint64_t busy_cycles = 0;
   std::array<uint64_t, kDropReasonCount> drops{};

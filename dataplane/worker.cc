@@ -466,13 +466,20 @@ uint64_t Worker::Age(const ForwardingTable& table) {
   return expired;
 }
 
-// Busy-time accounting costs one rte_rdtsc per iteration that did work (its end) and
-// none on idle ones: the loop time runs from one iteration's start to the next, whose
-// clock UpdateClock reads anyway. Measured cost: bench/RESULTS.md (worker busy time).
+// Busy time without a clock read of its own: an iteration's time runs from its start to
+// the next one's, whose clock UpdateClock reads anyway, and counts as busy when the
+// iteration did work. Run closes the interval itself before an idle sleep (a clock read on
+// the idle path, which costs nothing that matters). Reading the clock again at the end of
+// each busy iteration cost 40-60 ns per iteration here: bench/RESULTS.md, "Worker busy-
+// time accounting".
 uint32_t Worker::PollOnce() {
   UpdateClock();
   LcoreCounters& c = stats_.counters;
-  if (last_poll_tsc_ != 0) c.loop_cycles += now_tsc_ - last_poll_tsc_;
+  if (last_poll_tsc_ != 0) {
+    const uint64_t elapsed = now_tsc_ - last_poll_tsc_;
+    c.loop_cycles += elapsed;
+    if (previous_busy_) c.busy_cycles += elapsed;
+  }
   last_poll_tsc_ = now_tsc_;
   const ForwardingTable* table = publisher_.Acquire();
   uint32_t received = 0;
@@ -496,7 +503,7 @@ uint32_t Worker::PollOnce() {
   c.flow_entries_ipv6 = flows6_.size();
   c.flow_entries = c.flow_entries_ipv4 + c.flow_entries_ipv6;
   c.iterations += 1;
-  if (received + work != 0) c.busy_cycles += rte_rdtsc() - now_tsc_;
+  previous_busy_ = received + work != 0;
   return received;
 }
 
@@ -515,6 +522,10 @@ void Worker::Run(const std::atomic<bool>& stop) {
     // Idle: send what is buffered, then sleep 1, 2, 4 ... us up to idle_sleep_max. The
     // worker is offline for RCU while asleep so that a publication does not wait for it.
     FlushTx();
+    if (previous_busy_) {  // the iteration before the sleep did work: it ends here
+      stats_.counters.busy_cycles += rte_rdtsc() - last_poll_tsc_;
+      previous_busy_ = false;
+    }
     const uint32_t shift = std::min<uint32_t>(idle_rounds_ - kIdleSpinRounds, 20);
     const uint64_t sleep_us = std::min<uint64_t>(uint64_t{1} << shift, setup_.idle_sleep_max_us);
     publisher_.Offline(setup_.index);

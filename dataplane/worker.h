@@ -173,6 +173,7 @@ class Worker {
   uint32_t now_ms_ = 0;
   uint64_t last_flush_tsc_ = 0;
   uint64_t last_poll_tsc_ = 0;  // start of the previous PollOnce (loop_cycles)
+  bool previous_busy_ = false;  // the previous PollOnce did work (busy_cycles)
   uint32_t last_sweep_ms_ = 0;
   uint32_t idle_rounds_ = 0;
 };
