@@ -286,6 +286,23 @@ TEST_F(ControllerTest, RestartOnlyChangesAreReportedNotApplied) {
   EXPECT_EQ(table().tcp_timeout_ms, 20000u);  // reloadable
 }
 
+// metrics.per_backend is reloadable (docs/config.md): applied both ways, never reported
+// as needing a restart. The Reloader copies running().metrics.per_backend to the board.
+TEST_F(ControllerTest, MetricsPerBackendIsReloadable) {
+  Make();
+  ASSERT_TRUE(controller_->Start(LoadTestConfig(Yaml()), kT0).ok());
+  EXPECT_TRUE(controller_->running().metrics.per_backend);
+  absl::StatusOr<ReloadReport> report =
+      controller_->Reload(LoadTestConfig(Yaml() + "metrics: { per_backend: false }\n"), kT0);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->restart_required, ::testing::IsEmpty());
+  EXPECT_FALSE(controller_->running().metrics.per_backend);
+  report = controller_->Reload(LoadTestConfig(Yaml()), kT0);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->restart_required, ::testing::IsEmpty());
+  EXPECT_TRUE(controller_->running().metrics.per_backend);
+}
+
 TEST_F(ControllerTest, AFailedReloadChangesNothing) {
   Make(ControllerOptions{.health_checks = true, .nat_sessions = false});
   ASSERT_TRUE(controller_->Start(LoadTestConfig(Yaml()), kT0).ok());
