@@ -13,8 +13,9 @@ void WorkerBusySampler::Sample() {
   std::vector<double> ratios(workers_.size(), 0.0);
   for (size_t i = 0; i < workers_.size(); ++i) {
     // Plain loads of another lcore's counters, as every reader of LcoreCounters does: at
-    // worst one iteration behind, and busy is read first, so it never runs ahead of loop
-    // by more than that one iteration (the clamp below).
+    // worst one iteration behind. The worker adds an iteration's time to loop and busy
+    // one after the other; a reading between the two is off by one iteration, which the
+    // clamp and the next Sample absorb.
     const Reading now{.busy = workers_[i]->counters.busy_cycles,
                       .loop = workers_[i]->counters.loop_cycles};
     if (sampled_ && now.loop > last_[i].loop && now.busy >= last_[i].busy) {
