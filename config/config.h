@@ -97,6 +97,9 @@ struct DataplaneConfig {
 
 struct MetricsConfig {
   SocketAddress listen = {.address = *IpAddress::Parse("127.0.0.1"), .port = 9750};
+  // false: no sluice_backend_* series (pools too large for a series per backend); the
+  // service-level series stay. Reloadable.
+  bool per_backend = true;
 
   friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
 };

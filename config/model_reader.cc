@@ -275,6 +275,7 @@ Config ReadModel(ReadContext& ctx, const YAML::Node& root) {
   if (auto metrics = r.Find("metrics")) {
     MapReader m(ctx, *metrics, "metrics");
     m.Optional("listen", &config.metrics.listen, Endpoint());
+    m.Optional("per_backend", &config.metrics.per_backend, Bool());
     m.Finish();
   }
   if (auto control = r.Find("control")) {

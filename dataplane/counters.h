@@ -50,11 +50,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
   uint64_t generated_packets = 0;    // extra packets made by fragmentation
   uint64_t new_flows = 0;
   uint64_t flow_hits = 0;
-  uint64_t flow_repicks = 0;      // an entry whose backend was gone, or expired
-  uint64_t flow_table_full = 0;   // new flows forwarded by Maglev without an entry
-  uint64_t flows_expired = 0;     // removed by the aging sweep
-  uint64_t flow_entries = 0;      // current size of this lcore's flow table
-  uint64_t table_generation = 0;  // generation of the forwarding table last used
+  uint64_t flow_repicks = 0;       // an entry whose backend was gone, or expired
+  uint64_t flow_table_full = 0;    // new flows forwarded by Maglev without an entry
+  uint64_t flows_expired = 0;      // removed by the aging sweep
+  uint64_t flow_entries = 0;       // current size of this lcore's flow tables (both families)
+  uint64_t flow_entries_ipv4 = 0;  // ... of which the IPv4 table
+  uint64_t flow_entries_ipv6 = 0;  // ... and the IPv6 table
+  uint64_t table_generation = 0;   // generation of the forwarding table last used
   // Control thread (slow path) only.
   uint64_t arp_requests_sent = 0;
   uint64_t arp_replies_sent = 0;
@@ -65,6 +67,14 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
   uint64_t held_released = 0;           // packets sent after their next hop was resolved
   uint64_t iterations = 0;
   uint64_t idle_sleeps = 0;
+  // Worker loop time in TSC cycles (rte_get_tsc_hz per second): all of it, from the
+  // first iteration's start to the latest one's (idle sleeps included), and the part
+  // spent in iterations that did work (received, drained injected packets or expired
+  // flows), each from its start to the next one's or to an idle sleep (Worker::PollOnce).
+  // busy / loop is the worker's load, which CPU usage cannot show: a polling worker is
+  // always at 100% CPU.
+  uint64_t loop_cycles = 0;
+  uint64_t busy_cycles = 0;
   std::array<uint64_t, kDropReasonCount> drops{};
 
   uint64_t total_drops() const {

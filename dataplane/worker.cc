@@ -116,8 +116,8 @@ void Worker::ToSlowPath(rte_mbuf* m, uint16_t port_index, uint32_t tag) {
   stats_.counters.slow_path_packets += 1;
 }
 
-void Worker::DrainInjected() {
-  if (inject_ == nullptr) return;
+uint32_t Worker::DrainInjected() {
+  if (inject_ == nullptr) return 0;
   std::array<rte_mbuf*, kBurstSize> pkts;
   const unsigned n =
       rte_ring_dequeue_burst(inject_, reinterpret_cast<void**>(pkts.data()), kBurstSize, nullptr);
@@ -129,6 +129,7 @@ void Worker::DrainInjected() {
     }
     Transmit(pkts[i]->port, pkts[i]);
   }
+  return n;
 }
 
 // The staged burst (STYLE.md item 4). Measured cost: bench/RESULTS.md.
@@ -448,26 +449,41 @@ void Worker::OnFlowExpired(void* worker, const void* key, const FlowEntry& entry
 // per shortest timeout finds every idle flow within 1.25 timeouts, at a cost that does
 // not grow with the packet rate (a fixed budget per iteration cost 300 ns per packet at
 // 1M flows under load; bench/RESULTS.md).
-void Worker::Age(const ForwardingTable& table) {
+uint64_t Worker::Age(const ForwardingTable& table) {
   const uint32_t shortest =
       std::max<uint32_t>(std::min(table.tcp_timeout_ms, table.udp_timeout_ms), 1);
   const uint64_t elapsed_ms = static_cast<uint32_t>(now_ms_ - last_sweep_ms_);  // wraps
   const uint64_t due = elapsed_ms * flows_.capacity() * 4 / shortest;
-  if (due == 0) return;  // less than one entry's worth of time: let it accumulate
+  if (due == 0) return 0;  // less than one entry's worth of time: let it accumulate
   last_sweep_ms_ = now_ms_;
   const auto budget = static_cast<uint32_t>(std::min<uint64_t>(due, setup_.sweep_budget));
   aging_table_ = &table;
-  stats_.counters.flows_expired +=
+  const uint64_t expired =
       flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms,
-                   table.has_nat ? &Worker::OnFlowExpired : nullptr, this);
-  stats_.counters.flows_expired +=
+                   table.has_nat ? &Worker::OnFlowExpired : nullptr, this) +
       flows6_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms);
+  stats_.counters.flows_expired += expired;
+  return expired;
 }
 
+// Busy time without a clock read of its own: an iteration's time runs from its start to
+// the next one's, whose clock UpdateClock reads anyway, and counts as busy when the
+// iteration did work. Run closes the interval itself before an idle sleep (a clock read on
+// the idle path, which costs nothing that matters). Reading the clock again at the end of
+// each busy iteration cost 40-60 ns per iteration here: bench/RESULTS.md, "Worker busy-
+// time accounting".
 uint32_t Worker::PollOnce() {
   UpdateClock();
+  LcoreCounters& c = stats_.counters;
+  if (last_poll_tsc_ != 0) {
+    const uint64_t elapsed = now_tsc_ - last_poll_tsc_;
+    c.loop_cycles += elapsed;
+    if (previous_busy_) c.busy_cycles += elapsed;
+  }
+  last_poll_tsc_ = now_tsc_;
   const ForwardingTable* table = publisher_.Acquire();
   uint32_t received = 0;
+  uint64_t work = 0;
   if (table != nullptr) {
     stats_.counters.table_generation = table->generation;
     std::array<rte_mbuf*, kBurstSize> pkts;
@@ -479,12 +495,15 @@ uint32_t Worker::PollOnce() {
       received += n;
       ProcessBurst(*table, port_index, pkts.data(), n);
     }
-    Age(*table);
+    work += Age(*table);
   }
-  DrainInjected();
+  work += DrainInjected();
   if (now_tsc_ - last_flush_tsc_ >= drain_tsc_) FlushTx();
-  stats_.counters.flow_entries = flows_.size() + flows6_.size();
-  stats_.counters.iterations += 1;
+  c.flow_entries_ipv4 = flows_.size();
+  c.flow_entries_ipv6 = flows6_.size();
+  c.flow_entries = c.flow_entries_ipv4 + c.flow_entries_ipv6;
+  c.iterations += 1;
+  previous_busy_ = received + work != 0;
   return received;
 }
 
@@ -503,6 +522,10 @@ void Worker::Run(const std::atomic<bool>& stop) {
     // Idle: send what is buffered, then sleep 1, 2, 4 ... us up to idle_sleep_max. The
     // worker is offline for RCU while asleep so that a publication does not wait for it.
     FlushTx();
+    if (previous_busy_) {  // the iteration before the sleep did work: it ends here
+      stats_.counters.busy_cycles += rte_rdtsc() - last_poll_tsc_;
+      previous_busy_ = false;
+    }
     const uint32_t shift = std::min<uint32_t>(idle_rounds_ - kIdleSpinRounds, 20);
     const uint64_t sleep_us = std::min<uint64_t>(uint64_t{1} << shift, setup_.idle_sleep_max_us);
     publisher_.Offline(setup_.index);

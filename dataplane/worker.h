@@ -109,9 +109,9 @@ class Worker {
   void Transmit(uint16_t port_index, rte_mbuf* m);
   void ToSlowPath(rte_mbuf* m, uint16_t port_index, uint32_t tag);
   void Drop(rte_mbuf* m, DropReason reason);
-  void DrainInjected();
+  uint32_t DrainInjected();
   void UpdateClock();
-  void Age(const ForwardingTable& table);
+  uint64_t Age(const ForwardingTable& table);
   static void OnFlowExpired(void* worker, const void* key, const FlowEntry& entry);
   void EndNatSession(const ForwardingTable& table, BackendId id, const FlowKeyV4& key);
 
@@ -172,6 +172,8 @@ class Worker {
   uint64_t now_tsc_ = 0;
   uint32_t now_ms_ = 0;
   uint64_t last_flush_tsc_ = 0;
+  uint64_t last_poll_tsc_ = 0;  // start of the previous PollOnce (loop_cycles)
+  bool previous_busy_ = false;  // the previous PollOnce did work (busy_cycles)
   uint32_t last_sweep_ms_ = 0;
   uint32_t idle_rounds_ = 0;
 };

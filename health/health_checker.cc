@@ -166,7 +166,11 @@ void HealthChecker::Apply(const std::vector<CheckSpec>& checks) {
   // Subscribers: an unchanged one keeps its state (its group was carried over); a new or
   // changed one is told when the state it lands in differs from what it last knew.
   absl::flat_hash_map<uint64_t, Health> initial;
-  for (const CheckSpec& check : checks) initial[check.subscriber] = check.initial;
+  absl::flat_hash_map<uint64_t, uint64_t> stats_group;
+  for (const CheckSpec& check : checks) {
+    initial[check.subscriber] = check.initial;
+    stats_group[check.subscriber] = check.stats_group;
+  }
   absl::flat_hash_map<uint64_t, Subscriber> subscribers;
   health_.clear();
   for (const auto& [id, probe] : probes_) {
@@ -176,6 +180,7 @@ void HealthChecker::Apply(const std::vector<CheckSpec>& checks) {
         Subscriber& s = subscribers[sub];
         s.identity = probe.identity;
         s.rise_fall = g.rise_fall;
+        s.stats_group = stats_group.at(sub);
         s.reported = old != subscribers_.end() ? old->second.reported : initial.at(sub);
         health_[sub] = s.reported;
         const bool unchanged = old != subscribers_.end() &&
@@ -228,7 +233,17 @@ void HealthChecker::OnResult(CheckId id, const ProbeResult& result) {
   ++(result.success ? stats.successes : stats.failures);
   stats.last_detail = result.detail;
   stats.last_duration = result.elapsed;
+  const double seconds = absl::ToDoubleSeconds(result.elapsed);
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(kCheckDurationBounds.begin(), kCheckDurationBounds.end(), seconds) -
+      kCheckDurationBounds.begin());
   for (StateGroup& g : probe.groups) {
+    for (uint64_t sub : g.subscribers) {
+      CheckResultCounts& counts = result_counts_[subscribers_.at(sub).stats_group];
+      ++(result.success ? counts.successes : result.timed_out ? counts.timeouts : counts.failures);
+      ++counts.duration_buckets[bucket];
+      counts.duration_sum_seconds += seconds;
+    }
     const std::optional<Health> changed = g.state.Record(result.success);
     if (!changed) continue;
     for (uint64_t sub : g.subscribers) Report(subscribers_.at(sub), sub, *changed, result.detail);
@@ -279,6 +294,11 @@ std::vector<ProbeStats> HealthChecker::probe_stats() const {
   std::sort(out.begin(), out.end(),
             [](const ProbeStats& a, const ProbeStats& b) { return a.probe < b.probe; });
   return out;
+}
+
+absl::flat_hash_map<uint64_t, CheckResultCounts> HealthChecker::result_counts() const {
+  absl::MutexLock lock(&mu_);
+  return result_counts_;
 }
 
 }  // namespace sluice::health

@@ -6,10 +6,12 @@
 //   - SetChecks: any thread. It validates at once and queues the new set under the mutex;
 //     the health thread applies it at the start of its next Poll (within kRunPollSlice
 //     when driven by Run).
-//   - TakeChanges, health, distinct_probes, probe_stats: any thread (absl::Mutex).
+//   - TakeChanges, health, distinct_probes, probe_stats, result_counts: any thread
+//     (absl::Mutex).
 #ifndef SLUICE_HEALTH_HEALTH_CHECKER_H_
 #define SLUICE_HEALTH_HEALTH_CHECKER_H_
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +41,28 @@ struct CheckSpec {
   absl::Duration interval = absl::Seconds(1);
   RiseFall rise_fall;
   Health initial = Health::kDown;  // the state before any result (config `assume`)
+  // Results are counted under this key (CheckResultCounts), e.g. the service the
+  // subscriber belongs to. Any value; subscribers may share it.
+  uint64_t stats_group = 0;
+};
+
+// Upper bounds (seconds) of the probe-duration histogram buckets, +Inf not included:
+// 0.5 ms (loopback, a LAN connect) to 5 s (the longest sensible timeout).
+inline constexpr std::array<double, 13> kCheckDurationBounds = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+// Probe results counted per stats group, one per subscriber that received the result
+// (a probe shared by subscribers of two groups counts in both). Never reset: monotonic
+// for as long as the checker lives, whatever SetChecks does.
+struct CheckResultCounts {
+  uint64_t successes = 0;
+  uint64_t failures = 0;  // failed before the timeout (refused, reset, bad status, ...)
+  uint64_t timeouts = 0;
+  // duration_buckets[i]: results that took at most kCheckDurationBounds[i] and more
+  // than the bound before (not cumulative); the last slot is above every bound.
+  std::array<uint64_t, kCheckDurationBounds.size() + 1> duration_buckets{};
+  double duration_sum_seconds = 0;
+  uint64_t total() const { return successes + failures + timeouts; }
 };
 
 // A state change of one subscriber, in the order they happened.
@@ -112,6 +136,8 @@ class HealthChecker {
   // Distinct probes in the applied set (after deduplication).
   size_t distinct_probes() const;
   std::vector<ProbeStats> probe_stats() const;
+  // Every stats group that has counted a result so far.
+  absl::flat_hash_map<uint64_t, CheckResultCounts> result_counts() const;
 
  private:
   // What decides whether two subscribers share a probe.
@@ -143,6 +169,7 @@ class HealthChecker {
     ProbeIdentity identity;
     RiseFall rise_fall;
     Health reported = Health::kDown;  // last state the controller was told
+    uint64_t stats_group = 0;
   };
 
   explicit HealthChecker(uint64_t seed, std::unique_ptr<Prober> prober);
@@ -168,6 +195,7 @@ class HealthChecker {
   std::vector<HealthChange> changes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, Health> health_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<CheckId, ProbeStats> stats_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, CheckResultCounts> result_counts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::health

@@ -320,8 +320,8 @@ void Prober::Poll(absl::Duration max_wait) {
     if (probes_.at(id)->type == ProbeSpec::kTcpSyn && syn_ != nullptr) {
       syn_->Release(id, /*timed_out=*/true);
     }
-    Finish(id, false,
-           absl::StrCat("timeout after ", absl::FormatDuration(probes_.at(id)->timeout)));
+    Finish(id, false, absl::StrCat("timeout after ", absl::FormatDuration(probes_.at(id)->timeout)),
+           /*timed_out=*/true);
   }
 
   // Last, so that callbacks see a consistent Prober and may Start more probes.
@@ -367,11 +367,13 @@ void Prober::DrainCurlMessages() {
     const auto it = probes_.find(id);
     if (it == probes_.end()) continue;
     HttpVerdict verdict = it->second->http->Verdict(msg->data.result);
-    Finish(id, verdict.success, std::move(verdict.detail));
+    // libcurl's own CURLOPT_TIMEOUT_MS may fire before our deadline: a timeout too.
+    Finish(id, verdict.success, std::move(verdict.detail),
+           msg->data.result == CURLE_OPERATION_TIMEDOUT);
   }
 }
 
-void Prober::Finish(uint64_t id, bool success, std::string detail) {
+void Prober::Finish(uint64_t id, bool success, std::string detail, bool timed_out) {
   const auto it = probes_.find(id);
   if (it == probes_.end()) return;
   std::unique_ptr<Probe> probe = std::move(it->second);
@@ -394,7 +396,8 @@ void Prober::Finish(uint64_t id, bool success, std::string detail) {
                        .done = std::move(probe->done),
                        .result = {.success = success,
                                   .detail = std::move(detail),
-                                  .elapsed = MonotonicNow() - probe->start}});
+                                  .elapsed = MonotonicNow() - probe->start,
+                                  .timed_out = timed_out}});
 }
 
 }  // namespace sluice::health

@@ -53,6 +53,7 @@ struct ProbeResult {
   // "reset (port closed)", "status 503", "timeout after 500ms", ...
   std::string detail;
   absl::Duration elapsed;  // from Start to the verdict
+  bool timed_out = false;  // failed because the probe's timeout passed (not success)
 };
 
 // The most of an HTTP body a probe reads; a body_contains match must be within it.
@@ -102,7 +103,7 @@ class Prober {
   void OnUdpEvent(uint64_t id);
   void DrainCurlMessages();
   // Ends a probe: releases its socket or transfer and queues its `done`.
-  void Finish(uint64_t id, bool success, std::string detail);
+  void Finish(uint64_t id, bool success, std::string detail, bool timed_out = false);
 
   // libcurl's multi-socket callbacks (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION).
   struct CurlCallbacks;

@@ -89,6 +89,7 @@ absl::Status Appliance::Start() {
     info.dpdk_port = started->dpdk_port;
     info.mac = started->mac;
     ports_.push_back(info);
+    port_names_.push_back(port.name);
     char mac[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(mac, sizeof(mac), &started->mac);
     Log(absl::StrFormat("port %s: %s up, MAC %s, %u queue pair%s%s", port.name, port.device, mac,

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -64,6 +65,9 @@ class Appliance {
   // Control thread: reloads, health verdicts, drains.
   Controller& controller() { return *controller_; }
   rte_mempool* pool() const { return pool_; }
+  // The started ports, by port index: DPDK port ids and the config's names.
+  const std::vector<dataplane::PortInfo>& ports() const { return ports_; }
+  const std::vector<std::string>& port_names() const { return port_names_; }
   // Flow-table capacity summed over the workers, IPv4 or IPv6 tables.
   uint64_t flow_capacity(bool ipv6) const {
     uint64_t sum = 0;
@@ -87,6 +91,7 @@ class Appliance {
   rte_mempool* pool_ = nullptr;
   std::vector<uint16_t> started_ports_;
   std::vector<dataplane::PortInfo> ports_;
+  std::vector<std::string> port_names_;  // parallel to ports_
   std::unique_ptr<dataplane::TablePublisher> publisher_;
   rte_ring* slow_path_ring_ = nullptr;
   rte_ring* inject_ring_ = nullptr;

@@ -1,5 +1,6 @@
 #include "lb/control_loop.h"
 
+#include <rte_cycles.h>
 #include <time.h>
 
 #include <atomic>
@@ -14,11 +15,14 @@
 #include "lb/control_server.h"
 #include "lb/counter_collector.h"
 #include "lb/daemon.h"
+#include "lb/health_collector.h"
 #include "lb/metrics_server.h"
+#include "lb/port_collector.h"
 #include "lb/signals.h"
 #include "lb/status_collector.h"
 #include "lb/status_format.h"
 #include "lb/telemetry_commands.h"
+#include "lb/worker_busy_sampler.h"
 
 namespace sluice::lb {
 
@@ -86,13 +90,24 @@ std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>&
 
 absl::Status ControlLoop::Run() {
   const config::Config& running = appliance_.controller().running();
-  // The Appliance and board_ outlive the server, which is local to Run().
-  CounterSources counters{.control = &appliance_.control_stats(),
+  // The Appliance, the checker, board_ and busy outlive the server, which is local to
+  // Run() and declared after them.
+  std::vector<const dataplane::LcoreStats*> workers;
+  for (size_t i = 0; i < appliance_.worker_count(); ++i) {
+    workers.push_back(&appliance_.worker_stats(i));
+  }
+  WorkerBusySampler busy(workers);
+  CounterSources counters{.workers = workers,
+                          .control = &appliance_.control_stats(),
                           .board = &board_,
                           .flow_capacity_ipv4 = appliance_.flow_capacity(false),
-                          .flow_capacity_ipv6 = appliance_.flow_capacity(true)};
-  for (size_t i = 0; i < appliance_.worker_count(); ++i) {
-    counters.workers.push_back(&appliance_.worker_stats(i));
+                          .flow_capacity_ipv6 = appliance_.flow_capacity(true),
+                          .tsc_hz = static_cast<double>(rte_get_tsc_hz()),
+                          .busy = &busy};
+  std::vector<NamedPort> ports;
+  for (size_t i = 0; i < appliance_.ports().size(); ++i) {
+    ports.push_back(
+        {.name = appliance_.port_names()[i], .dpdk_port = appliance_.ports()[i].dpdk_port});
   }
   // Cleared when Run() returns, before the board and the Appliance's counters go.
   const TelemetryCommands telemetry(counters);
@@ -103,7 +118,9 @@ absl::Status ControlLoop::Run() {
   absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
       MetricsServer::Start(running.metrics.listen.ToString(),
                            {std::make_shared<StatusCollector>(board_, std::string(SLUICE_VERSION)),
-                            std::make_shared<CounterCollector>(std::move(counters))});
+                            std::make_shared<CounterCollector>(std::move(counters)),
+                            std::make_shared<PortCollector>(std::move(ports), appliance_.pool()),
+                            std::make_shared<HealthCollector>(board_, checker_)});
   if (!metrics.ok()) return metrics.status();
   absl::StatusOr<std::unique_ptr<ControlServer>> control =
       ControlServer::Create(running.control.socket);
@@ -120,9 +137,15 @@ absl::Status ControlLoop::Run() {
   LogEvents();
   Log("ready");
   uint64_t next_watch_ms = NowMs() + kConfigWatchIntervalMs;
+  busy.Sample();
+  uint64_t next_busy_sample_ms = NowMs() + kBusySampleIntervalMs;
   while (!StopRequested()) {
     const uint64_t now_ms = NowMs();
     uint32_t work = appliance_.PollControl(now_ms);
+    if (now_ms >= next_busy_sample_ms) {
+      next_busy_sample_ms = now_ms + kBusySampleIntervalMs;
+      busy.Sample();
+    }
     if (TakeReloadRequest()) {
       reloader_.Reload("SIGHUP");
       watch_.Mark();

@@ -20,6 +20,8 @@ namespace sluice::lb {
 
 // How often the config file's identity is checked for a replacement.
 inline constexpr uint64_t kConfigWatchIntervalMs = 500;
+// How often the workers' busy ratios are taken (sluice_worker_busy_ratio: "the last ~1 s").
+inline constexpr uint64_t kBusySampleIntervalMs = 1000;
 
 class ControlLoop {
  public:

@@ -583,6 +583,7 @@ std::vector<health::CheckSpec> Controller::HealthChecks() const {
     for (const BackendState& b : st.backends) {
       health::CheckSpec spec;
       spec.subscriber = b.id;
+      spec.stats_group = st.id;  // sluice_health_checks_total{service}: HealthCollector
       spec.probe.type = ProbeType(hc);
       spec.probe.address =
           health::SocketAddress::Parse(b.config.address.ToString(), hc.port.value_or(b.config.port))

@@ -72,8 +72,10 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
                                   "Client bytes forwarded to the backend.", MetricType::Counter);
   auto backend_flows = MakeFamily("sluice_backend_new_flows_total",
                                   "New flows scheduled to the backend.", MetricType::Counter);
+  bool per_backend = true;
   if (sources_.board != nullptr) {
     const StatusSnapshot s = sources_.board->Snapshot();
+    per_backend = s.per_backend_metrics;
     for (const ServiceStatus& service : s.services) {
       const TrafficCounters st =
           SumTraffic(workers, &LcoreStats::services, service.id, dataplane::kMaxServiceIds);
@@ -81,6 +83,7 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
       AddSample(service_packets, static_cast<double>(st.packets), labels);
       AddSample(service_bytes, static_cast<double>(st.bytes), labels);
       AddSample(service_flows, static_cast<double>(st.new_flows), labels);
+      if (!per_backend) continue;
       for (const BackendStatus& backend : service.backends) {
         const TrafficCounters bt =
             SumTraffic(workers, &LcoreStats::backends, backend.id, dataplane::kMaxBackendIds);
@@ -95,14 +98,17 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
   out.push_back(std::move(service_packets));
   out.push_back(std::move(service_bytes));
   out.push_back(std::move(service_flows));
-  out.push_back(std::move(backend_packets));
-  out.push_back(std::move(backend_bytes));
-  out.push_back(std::move(backend_flows));
+  if (per_backend) {
+    out.push_back(std::move(backend_packets));
+    out.push_back(std::move(backend_bytes));
+    out.push_back(std::move(backend_flows));
+  }
 
-  auto entries = MakeFamily("sluice_flow_table_entries",
-                            "Entries in the workers' flow tables (IPv4 and IPv6 together).",
-                            MetricType::Gauge);
-  AddSample(entries, Sum(workers, &LcoreCounters::flow_entries));
+  auto entries =
+      MakeFamily("sluice_flow_table_entries",
+                 "Entries in the workers' flow tables, by address family.", MetricType::Gauge);
+  AddSample(entries, Sum(workers, &LcoreCounters::flow_entries_ipv4), {{"family", "ipv4"}});
+  AddSample(entries, Sum(workers, &LcoreCounters::flow_entries_ipv6), {{"family", "ipv6"}});
   out.push_back(std::move(entries));
   auto capacity =
       MakeFamily("sluice_flow_table_capacity",
@@ -119,6 +125,27 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
               {{"worker", std::to_string(i)}});
   }
   out.push_back(std::move(generation));
+
+  auto busy_seconds =
+      MakeFamily("sluice_worker_busy_seconds_total",
+                 "Time the worker spent in loop iterations that did work (received packets, sent "
+                 "injected ones or expired flows); the rest of its time it polled idle or slept.",
+                 MetricType::Counter);
+  auto busy_ratio =
+      MakeFamily("sluice_worker_busy_ratio",
+                 "Share of the last ~1 s the worker spent in iterations that did work: its "
+                 "load (a polling worker always shows 100% CPU).",
+                 MetricType::Gauge);
+  const std::vector<double> ratios =
+      sources_.busy != nullptr ? sources_.busy->ratios() : std::vector<double>();
+  for (size_t i = 0; i < workers.size(); ++i) {
+    const MetricLabels labels = {{"worker", std::to_string(i)}};
+    const double cycles = static_cast<double>(workers[i]->counters.busy_cycles);
+    AddSample(busy_seconds, sources_.tsc_hz > 0 ? cycles / sources_.tsc_hz : 0, labels);
+    AddSample(busy_ratio, i < ratios.size() ? ratios[i] : 0, labels);
+  }
+  out.push_back(std::move(busy_seconds));
+  out.push_back(std::move(busy_ratio));
 
   out.push_back(Counter("sluice_icmp_echo_replies_total",
                         "ICMP echo requests to a VIP or port address answered.",

@@ -11,6 +11,7 @@
 
 #include "dataplane/counters.h"
 #include "lb/status_board.h"
+#include "lb/worker_busy_sampler.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
 
@@ -25,6 +26,9 @@ struct CounterSources {
   // Flow-table capacity summed over the workers; fixed at start-up.
   uint64_t flow_capacity_ipv4 = 0;
   uint64_t flow_capacity_ipv6 = 0;
+  double tsc_hz = 0;  // rte_get_tsc_hz(): busy cycles -> seconds (0: exported as 0)
+  // The workers' busy ratios over the last ~1 s; null: exported as 0.
+  const WorkerBusySampler* busy = nullptr;
 };
 
 class CounterCollector : public prometheus::Collectable {
@@ -34,10 +38,12 @@ class CounterCollector : public prometheus::Collectable {
   // sluice_{rx,tx}_{packets,bytes}_total, sluice_drops_total{reason} (every reason,
   // zeros included), sluice_service_{packets,bytes,new_flows}_total{service},
   // sluice_backend_{packets,bytes,new_flows}_total{service,backend} (for the services
-  // and backends on the board), sluice_flow_table_entries,
+  // and backends on the board; the families are left out entirely when the board says
+  // per-backend metrics are off), sluice_flow_table_entries{family},
   // sluice_flow_table_capacity{family}, sluice_worker_table_generation{worker},
+  // sluice_worker_busy_seconds_total{worker}, sluice_worker_busy_ratio{worker},
   // sluice_icmp_echo_replies_total, sluice_icmp_too_big_sent_total,
-  // sluice_nat_reply_packets_total. Every family is present even without series.
+  // sluice_nat_reply_packets_total. Every other family is present even without series.
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:

@@ -26,6 +26,7 @@ Reloader::Reloader(std::string path, Controller& controller, health::HealthCheck
 
 void Reloader::RefreshBoard() {
   board_.SetServices(controller_.generation(), controller_.Status());
+  board_.SetPerBackendMetrics(controller_.running().metrics.per_backend);
 }
 
 void Reloader::UpdateChecks() {

@@ -59,6 +59,7 @@ struct StatusSnapshot {
   uint64_t table_generation = 0;
   std::vector<ServiceStatus> services;
   ReloadStatus reload;
+  bool per_backend_metrics = true;  // config metrics.per_backend, as last applied
 };
 
 class StatusBoard {
@@ -67,6 +68,10 @@ class StatusBoard {
     absl::MutexLock lock(&mu_);
     snapshot_.table_generation = generation;
     snapshot_.services = std::move(services);
+  }
+  void SetPerBackendMetrics(bool on) {
+    absl::MutexLock lock(&mu_);
+    snapshot_.per_backend_metrics = on;
   }
   void SetReload(ReloadStatus reload) {
     absl::MutexLock lock(&mu_);

@@ -82,6 +82,7 @@ std::vector<prometheus::MetricFamily> StatusCollector::Collect() const {
               {{"service", service.name}});
     AddSample(service_serving, static_cast<double>(serving), {{"service", service.name}});
     AddSample(service_up, Bool(serving > 0), {{"service", service.name}});
+    if (!s.per_backend_metrics) continue;
     for (const BackendStatus& backend : service.backends) {
       const MetricLabels labels = {{"service", service.name}, {"backend", backend.address}};
       AddSample(backend_up, Bool(backend.up), labels);
@@ -92,9 +93,11 @@ std::vector<prometheus::MetricFamily> StatusCollector::Collect() const {
   out.push_back(std::move(service_backends));
   out.push_back(std::move(service_serving));
   out.push_back(std::move(service_up));
-  out.push_back(std::move(backend_up));
-  out.push_back(std::move(backend_weight));
-  out.push_back(std::move(backend_draining));
+  if (s.per_backend_metrics) {  // config metrics.per_backend: false leaves no trace
+    out.push_back(std::move(backend_up));
+    out.push_back(std::move(backend_weight));
+    out.push_back(std::move(backend_draining));
+  }
   return out;
 }
 

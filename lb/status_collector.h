@@ -22,7 +22,9 @@ class StatusCollector : public prometheus::Collectable {
   // sluice_config_last_reload_success_timestamp_seconds, sluice_config_reloads_total,
   // sluice_table_generation, sluice_service_{backends,backends_serving,up},
   // sluice_backend_{up,weight,draining}. Every family is present even when it has no
-  // series left (no services), so the set of names does not depend on the config.
+  // series left (no services), so the set of names does not depend on the services;
+  // only metrics.per_backend: false (on the board) leaves the sluice_backend_* families
+  // out.
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:

@@ -51,6 +51,7 @@ services:
   EXPECT_EQ(c.dataplane.flow_table.tcp_timeout, absl::Seconds(300));
   EXPECT_EQ(c.dataplane.flow_table.udp_timeout, absl::Seconds(30));
   EXPECT_EQ(c.metrics.listen.ToString(), "127.0.0.1:9750");
+  EXPECT_TRUE(c.metrics.per_backend);
   EXPECT_EQ(c.control.socket, "/run/sluice/sluice.sock");
   const Service& s = c.services[0];
   EXPECT_EQ(s.protocol, Protocol::kTcp);
@@ -96,6 +97,7 @@ dataplane:
   flow_table: { capacity: 2048, tcp_timeout: 5m, udp_timeout: 1m30s }
 metrics:
   listen: "[::1]:9100"
+  per_backend: false
 control:
   socket: /tmp/sluice.sock
 services:
@@ -158,6 +160,7 @@ services:
   e.dataplane.flow_table = {
       .capacity = 2048, .tcp_timeout = absl::Minutes(5), .udp_timeout = absl::Seconds(90)};
   e.metrics.listen = *SocketAddress::Parse("[::1]:9100");
+  e.metrics.per_backend = false;
   e.control.socket = "/tmp/sluice.sock";
   // Field by field: GCC 12 misreports nested designated initializers of these
   // structs (with default std::string members) as maybe-uninitialized.

@@ -142,6 +142,33 @@ echo "  client loop: ok=$E2E_LOOP_OK failed=$E2E_LOOP_FAILED served: $E2E_LOOP_S
 [ "$E2E_LOOP_OK" -gt 0 ] && pass "client loop kept being answered ($E2E_LOOP_OK ok)" ||
   fail "client loop got no answers"
 
+step "5b. issue-6 metrics: health results and durations, port, pool, worker busy time"
+metrics=$(e2e_metrics "$metrics_port" 2>&1)
+grep -E '^sluice_(health_checks_total|health_check_duration_seconds_count|port_rx_packets|port_rx_missed|mempool|worker_busy|flow_table_entries)' \
+  <<<"$metrics" | sed 's/^/  | /'
+m() { awk -v k="$1" '$1 == k {print $2}' <<<"$metrics"; }
+ok_n=$(m 'sluice_health_checks_total{service="web",result="success"}')
+bad_n=$(m 'sluice_health_checks_total{service="web",result="failure"}')
+to_n=$(m 'sluice_health_checks_total{service="web",result="timeout"}')
+count=$(m 'sluice_health_check_duration_seconds_count{service="web"}')
+# b2's stopped server refused (failure) or, at worst, timed out: either way not success.
+if [ "${ok_n:-0}" -gt 0 ] 2>/dev/null && [ $((${bad_n:-0} + ${to_n:-0})) -gt 0 ] &&
+  [ "$count" = $((ok_n + bad_n + to_n)) ]; then
+  pass "health results: success $ok_n, failure $bad_n, timeout $to_n = histogram count $count"
+else
+  fail "health results: success '$ok_n' failure '$bad_n' timeout '$to_n' histogram count '$count'"
+fi
+rx=$(m 'sluice_port_rx_packets_total{port="p0"}')
+busy=$(m 'sluice_worker_busy_seconds_total{worker="0"}')
+avail=$(m 'sluice_mempool_available_mbufs')
+flows=$(m 'sluice_flow_table_entries{family="ipv4"}')
+if [ "${rx:-0}" -gt 400 ] 2>/dev/null && awk -v b="$busy" 'BEGIN{exit !(b > 0)}' &&
+  [ "${avail:-0}" -gt 0 ] 2>/dev/null && [ "${flows:-0}" -gt 0 ] 2>/dev/null; then
+  pass "port p0 rx $rx, worker 0 busy ${busy}s, pool $avail free, $flows IPv4 flows"
+else
+  fail "port p0 rx '$rx', busy '$busy', pool '$avail', IPv4 flows '$flows'"
+fi
+
 step "6. SIGTERM"
 e2e_stop_and_account 400
 exit 0

@@ -422,6 +422,67 @@ TEST(HealthCheckerTest, ProbeInFlightIsNotStartedTwice) {
   EXPECT_GE(stats[0].last_duration, timeout);
 }
 
+// Results counted per stats group: one per subscriber, by outcome, with durations in the
+// histogram buckets; a probe shared by two groups counts in both.
+TEST(HealthCheckerTest, ResultCountsByGroupAndOutcome) {
+  TcpListener up(AF_INET);
+  TcpListener refused(AF_INET);
+  refused.Close();  // connects to its port get RST
+  UdpServer silent(AF_INET, 0);
+  auto checker = NewChecker();
+  CheckSpec shared_a = TcpCheck(1, AF_INET, up.port());
+  shared_a.stats_group = 7;
+  CheckSpec shared_b = TcpCheck(2, AF_INET, up.port());
+  shared_b.stats_group = 8;
+  CheckSpec fails = TcpCheck(3, AF_INET, refused.port());
+  fails.stats_group = 7;
+  const absl::Duration timeout = absl::Milliseconds(300);
+  CheckSpec times_out{.subscriber = 4,
+                      .probe = {.type = ProbeSpec::kUdp,
+                                .address = Loopback(AF_INET, silent.port()),
+                                .timeout = timeout,
+                                .payload = "ping"},
+                      .interval = kInterval,
+                      .rise_fall = kRiseFall,
+                      .initial = Health::kUp,
+                      .stats_group = 9};
+  ASSERT_TRUE(checker->SetChecks({shared_a, shared_b, fails, times_out}).ok());
+  EXPECT_TRUE(checker->result_counts().empty());
+  const absl::Time end = absl::Now() + 10 * kInterval + timeout + kMargin;
+  auto done = [&] {
+    const auto counts = checker->result_counts();
+    return counts.contains(7) && counts.at(7).successes >= 2 && counts.at(7).failures >= 2 &&
+           counts.contains(9) && counts.at(9).timeouts >= 2;
+  };
+  while (!done() && absl::Now() < end) checker->Poll(absl::Milliseconds(10));
+  const auto counts = checker->result_counts();
+  ASSERT_TRUE(done());
+  ASSERT_EQ(counts.size(), 3u);
+  const CheckResultCounts& g7 = counts.at(7);
+  const CheckResultCounts& g8 = counts.at(8);
+  const CheckResultCounts& g9 = counts.at(9);
+  EXPECT_EQ(g7.timeouts, 0u);
+  // Group 8 got exactly the shared probe's results; group 7 those plus the refusals.
+  EXPECT_EQ(g8.successes, g7.successes);
+  EXPECT_EQ(g8.failures + g8.timeouts, 0u);
+  EXPECT_EQ(g9.successes + g9.failures, 0u);
+  for (const CheckResultCounts* c : {&g7, &g8, &g9}) {
+    uint64_t in_buckets = 0;
+    for (uint64_t b : c->duration_buckets) in_buckets += b;
+    EXPECT_EQ(in_buckets, c->total());
+  }
+  // A 300 ms timeout lands in the (0.25 s, 0.5 s] bucket.
+  ASSERT_EQ(kCheckDurationBounds[9], 0.5);
+  EXPECT_EQ(g9.duration_buckets[9], g9.timeouts);
+  EXPECT_GE(g9.duration_sum_seconds, 0.3 * static_cast<double>(g9.timeouts));
+  // Loopback connects and refusals take well under 250 ms.
+  for (size_t i = 9; i < g7.duration_buckets.size(); ++i) EXPECT_EQ(g7.duration_buckets[i], 0u);
+  // Counts survive a SetChecks that drops every check.
+  ASSERT_TRUE(checker->SetChecks({}).ok());
+  checker->Poll(absl::ZeroDuration());
+  EXPECT_EQ(checker->result_counts().at(7).successes, counts.at(7).successes);
+}
+
 TEST(HealthCheckerTest, ControllerThreadTakesChangesWhileRunRuns) {
   TcpListener listener(AF_INET);
   auto checker = NewChecker();

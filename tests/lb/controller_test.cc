@@ -258,6 +258,8 @@ TEST_F(ControllerTest, AChangedCheckStartsOverFromAssume) {
   EXPECT_EQ(checks[0].probe.path, "/healthz");
   EXPECT_EQ(checks[0].probe.address.ToString(), "10.0.0.11:80");
   EXPECT_EQ(checks[0].initial, health::Health::kDown);
+  // Results are counted per service (HealthCollector reads them by service id).
+  for (const health::CheckSpec& check : checks) EXPECT_EQ(check.stats_group, status[0].id);
 }
 
 TEST_F(ControllerTest, TcpModeSynBecomesAHalfOpenProbe) {
@@ -282,6 +284,23 @@ TEST_F(ControllerTest, RestartOnlyChangesAreReportedNotApplied) {
   EXPECT_EQ(report->restart_required, (std::vector<std::string>{"dataplane.workers: 1 -> 2"}));
   EXPECT_EQ(controller_->running().dataplane.workers, 1u);
   EXPECT_EQ(table().tcp_timeout_ms, 20000u);  // reloadable
+}
+
+// metrics.per_backend is reloadable (docs/config.md): applied both ways, never reported
+// as needing a restart. The Reloader copies running().metrics.per_backend to the board.
+TEST_F(ControllerTest, MetricsPerBackendIsReloadable) {
+  Make();
+  ASSERT_TRUE(controller_->Start(LoadTestConfig(Yaml()), kT0).ok());
+  EXPECT_TRUE(controller_->running().metrics.per_backend);
+  absl::StatusOr<ReloadReport> report =
+      controller_->Reload(LoadTestConfig(Yaml() + "metrics: { per_backend: false }\n"), kT0);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->restart_required, ::testing::IsEmpty());
+  EXPECT_FALSE(controller_->running().metrics.per_backend);
+  report = controller_->Reload(LoadTestConfig(Yaml()), kT0);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->restart_required, ::testing::IsEmpty());
+  EXPECT_TRUE(controller_->running().metrics.per_backend);
 }
 
 TEST_F(ControllerTest, AFailedReloadChangesNothing) {

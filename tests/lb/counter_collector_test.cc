@@ -58,6 +58,9 @@ class CounterCollectorTest : public ::testing::Test {
     w0_.counters.tx_packets = 8;
     w0_.counters.tx_bytes = 800;
     w0_.counters.flow_entries = 6;
+    w0_.counters.flow_entries_ipv4 = 4;
+    w0_.counters.flow_entries_ipv6 = 2;
+    w0_.counters.busy_cycles = 3000;
     w0_.counters.table_generation = 4;
     w0_.counters.icmp_echo_replies = 1;
     w0_.counters.nat_reply_packets = 2;
@@ -71,6 +74,8 @@ class CounterCollectorTest : public ::testing::Test {
     w1_.counters.tx_packets = 5;
     w1_.counters.tx_bytes = 510;
     w1_.counters.flow_entries = 1;
+    w1_.counters.flow_entries_ipv4 = 1;
+    w1_.counters.busy_cycles = 500;
     w1_.counters.table_generation = 3;
     w1_.counters.icmp_too_big_sent = 4;
     w1_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNoService)] = 1;
@@ -87,7 +92,8 @@ class CounterCollectorTest : public ::testing::Test {
             .control = &control_,
             .board = &board_,
             .flow_capacity_ipv4 = 2048,
-            .flow_capacity_ipv6 = 1024};
+            .flow_capacity_ipv6 = 1024,
+            .tsc_hz = 1000};
   }
 
   StatusBoard board_;
@@ -117,7 +123,12 @@ TEST_F(CounterCollectorTest, SumsOverLcores) {
             810);
   EXPECT_EQ(series.at("sluice_backend_new_flows_total{service=\"web\",backend=\"[fd00::12]:80\"}"),
             2);
-  EXPECT_EQ(series.at("sluice_flow_table_entries{}"), 7);
+  EXPECT_EQ(series.at("sluice_flow_table_entries{family=\"ipv4\"}"), 5);
+  EXPECT_EQ(series.at("sluice_flow_table_entries{family=\"ipv6\"}"), 2);
+  EXPECT_EQ(series.at("sluice_worker_busy_seconds_total{worker=\"0\"}"), 3);
+  EXPECT_EQ(series.at("sluice_worker_busy_seconds_total{worker=\"1\"}"), 0.5);
+  // No sampler: the ratio is there, at 0.
+  EXPECT_EQ(series.at("sluice_worker_busy_ratio{worker=\"0\"}"), 0);
   EXPECT_EQ(series.at("sluice_flow_table_capacity{family=\"ipv4\"}"), 2048);
   EXPECT_EQ(series.at("sluice_flow_table_capacity{family=\"ipv6\"}"), 1024);
   EXPECT_EQ(series.at("sluice_worker_table_generation{worker=\"0\"}"), 4);
@@ -150,7 +161,7 @@ TEST_F(CounterCollectorTest, EveryDropReasonHasASeries) {
 TEST_F(CounterCollectorTest, TypesAndHelp) {
   const CounterCollector collector(Sources());
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 17);
+  EXPECT_EQ(families.size(), 19);
   for (const auto& family : families) {
     EXPECT_FALSE(family.help.empty()) << family.name;
     const bool total = family.name.ends_with("_total");
@@ -158,14 +169,49 @@ TEST_F(CounterCollectorTest, TypesAndHelp) {
   }
   EXPECT_EQ(Find(families, "sluice_flow_table_entries")->type, MetricType::Gauge);
   EXPECT_EQ(Find(families, "sluice_worker_table_generation")->type, MetricType::Gauge);
+  EXPECT_EQ(Find(families, "sluice_worker_busy_ratio")->type, MetricType::Gauge);
+}
+
+TEST_F(CounterCollectorTest, PerBackendOffDropsEveryBackendFamily) {
+  board_.SetPerBackendMetrics(false);
+  const CounterCollector collector(Sources());
+  const auto families = collector.Collect();
+  EXPECT_EQ(families.size(), 16);
+  for (const auto& family : families) {
+    EXPECT_FALSE(family.name.starts_with("sluice_backend_")) << family.name;
+  }
+  EXPECT_EQ(Series(families).at("sluice_service_packets_total{service=\"web\"}"), 12);
+}
+
+// The ratio is the busy share of the loop cycles between the last two samples.
+TEST_F(CounterCollectorTest, BusyRatioFromTheLastTwoSamples) {
+  w0_.counters.loop_cycles = 10000;
+  w1_.counters.loop_cycles = 10000;
+  WorkerBusySampler sampler({&w0_, &w1_});
+  sampler.Sample();
+  EXPECT_THAT(sampler.ratios(), ::testing::ElementsAre(0, 0));  // one reading: no interval
+  w0_.counters.busy_cycles += 250;                              // 25% of the next 1000 cycles
+  w0_.counters.loop_cycles += 1000;
+  w1_.counters.busy_cycles += 2000;  // all of them
+  w1_.counters.loop_cycles += 2000;
+  sampler.Sample();
+  CounterSources sources = Sources();
+  sources.busy = &sampler;
+  const auto series = Series(CounterCollector(sources).Collect());
+  EXPECT_EQ(series.at("sluice_worker_busy_ratio{worker=\"0\"}"), 0.25);
+  EXPECT_EQ(series.at("sluice_worker_busy_ratio{worker=\"1\"}"), 1);
+  // A worker whose loop did not advance (stopped) reads 0, not a division by zero.
+  sampler.Sample();
+  EXPECT_THAT(sampler.ratios(), ::testing::ElementsAre(0, 0));
 }
 
 TEST(CounterCollectorEmptyTest, FamiliesWithoutServicesOrWorkers) {
   StatusBoard board;
   const CounterCollector collector({.board = &board});
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 17);
+  EXPECT_EQ(families.size(), 19);
   EXPECT_THAT(Find(families, "sluice_service_packets_total")->metric, IsEmpty());
+  EXPECT_THAT(Find(families, "sluice_worker_busy_ratio")->metric, IsEmpty());
   EXPECT_THAT(Find(families, "sluice_worker_table_generation")->metric, IsEmpty());
   EXPECT_EQ(Series(families).at("sluice_rx_packets_total{}"), 0);
 }

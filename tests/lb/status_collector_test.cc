@@ -105,6 +105,22 @@ TEST(StatusCollectorTest, ConfigDrainCountsAsDraining) {
   EXPECT_THAT(series, ::testing::Contains("sluice_service_up{service=\"web\"} 0"));
 }
 
+TEST(StatusCollectorTest, PerBackendOffLeavesNoBackendFamily) {
+  StatusBoard board;
+  testing::FillSampleBoard(board);
+  board.SetPerBackendMetrics(false);
+  const auto families = StatusCollector(board, "v").Collect();
+  EXPECT_EQ(families.size(), 8u);  // 11 without the three sluice_backend_* families
+  for (const auto& family : families) {
+    EXPECT_FALSE(family.name.starts_with("sluice_backend_")) << family.name;
+  }
+  // The service level stays.
+  EXPECT_THAT(Series(families), ::testing::Contains("sluice_service_backends{service=\"web\"} 3"));
+  // And back on (a reload): every backend series returns.
+  board.SetPerBackendMetrics(true);
+  EXPECT_EQ(StatusCollector(board, "v").Collect().size(), 11u);
+}
+
 TEST(StatusCollectorTest, FailedReloadAndNoServices) {
   StatusBoard board;
   board.SetReload({.successes = 0,
