@@ -54,6 +54,7 @@ Worker::Worker(const WorkerSetup& setup, const WorkerContext& context)
       slow_path_(context.slow_path),
       inject_(context.inject),
       pool_(context.pool),
+      mailbox_(context.mailbox),
       fragments_(kFragmentSlots),
       reply_fragments_(kFragmentSlots),
       tsc_hz_(rte_get_tsc_hz()),
@@ -380,9 +381,12 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
         } else {
           entry = &flows_.entry(pos);
           inserted |= uint32_t{1} << k;
+          CountFlowAdded(table, id);
         }
       } else if (entry->backend != id) {
         EndNatSession(table, entry->backend, keys[k]);  // re-picked: the old session ends
+        CountFlowRemoved(table, entry->backend);
+        CountFlowAdded(table, id);
       }
       if (entry != nullptr) entry->backend = id;
       c.new_flows += 1;
@@ -439,9 +443,34 @@ void Worker::EndNatSession(const ForwardingTable& table, BackendId id, const Flo
                                .pad = {0, 0, 0}});
 }
 
+// The backend's service, not the packet's: a backend id belongs to one service for its
+// whole life (lb/id_registry.h), and a backend a reload removed stays in the table,
+// retired, until every flow naming it has expired, so the service is found at removal.
+void Worker::CountFlowAdded(const ForwardingTable& table, BackendId id) {
+  stats_.backends[id].active_flows += 1;
+  if (const BackendInfo* b = table.Backend(id); b != nullptr) {
+    stats_.services[b->service].active_flows += 1;
+  }
+}
+
+void Worker::CountFlowRemoved(const ForwardingTable& table, BackendId id) {
+  stats_.backends[id].active_flows -= 1;
+  if (const BackendInfo* b = table.Backend(id); b != nullptr) {
+    stats_.services[b->service].active_flows -= 1;
+  }
+}
+
 void Worker::OnFlowExpired(void* worker, const void* key, const FlowEntry& entry) {
   auto* self = static_cast<Worker*>(worker);
-  self->EndNatSession(*self->aging_table_, entry.backend, *static_cast<const FlowKeyV4*>(key));
+  self->CountFlowRemoved(*self->aging_table_, entry.backend);
+  if (self->aging_table_->has_nat) {
+    self->EndNatSession(*self->aging_table_, entry.backend, *static_cast<const FlowKeyV4*>(key));
+  }
+}
+
+void Worker::OnFlowExpired6(void* worker, const void* /*key*/, const FlowEntry& entry) {
+  auto* self = static_cast<Worker*>(worker);
+  self->CountFlowRemoved(*self->aging_table_, entry.backend);
 }
 
 // The sweep is paced by time, not by iterations: examining the whole table four times
@@ -457,11 +486,27 @@ void Worker::Age(const ForwardingTable& table) {
   last_sweep_ms_ = now_ms_;
   const auto budget = static_cast<uint32_t>(std::min<uint64_t>(due, setup_.sweep_budget));
   aging_table_ = &table;
-  stats_.counters.flows_expired +=
-      flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms,
-                   table.has_nat ? &Worker::OnFlowExpired : nullptr, this);
-  stats_.counters.flows_expired +=
-      flows6_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms);
+  stats_.counters.flows_expired += flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms,
+                                                table.udp_timeout_ms, &Worker::OnFlowExpired, this);
+  stats_.counters.flows_expired += flows6_.Sweep(
+      now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms, &Worker::OnFlowExpired6, this);
+}
+
+// `sluicectl lookup`: this worker's entry for the flow, hashed as the burst hashes it.
+FlowAnswer Worker::AnswerFlowQuery(const FlowQuery& query) const {
+  const bool v4 = query.family == FlowFamily::kIpv4;
+  const FlowTable& flows = v4 ? flows_ : flows6_;
+  FlowAnswer answer{.now_ms = now_ms_};
+  answer.hash = v4 ? flows_.Hash(query.key4) : flows6_.Hash(query.key6);
+  const int32_t pos =
+      flows.Lookup(v4 ? static_cast<const void*>(&query.key4) : &query.key6, answer.hash);
+  if (pos != FlowTable::kMiss) {
+    const FlowEntry& entry = flows.entry(pos);
+    answer.found = true;
+    answer.backend = entry.backend;
+    answer.last_seen_ms = entry.last_seen_ms;
+  }
+  return answer;
 }
 
 uint32_t Worker::PollOnce() {
@@ -482,6 +527,9 @@ uint32_t Worker::PollOnce() {
     Age(*table);
   }
   DrainInjected();
+  if (mailbox_ != nullptr) {
+    mailbox_->Serve([this](const FlowQuery& query) { return AnswerFlowQuery(query); });
+  }
   if (now_tsc_ - last_flush_tsc_ >= drain_tsc_) FlushTx();
   stats_.counters.flow_entries = flows_.size() + flows6_.size();
   stats_.counters.iterations += 1;

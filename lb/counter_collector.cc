@@ -7,6 +7,7 @@
 #include "dataplane/drop_reason.h"
 #include "dataplane/forwarding_table.h"
 #include "lb/metric_families.h"
+#include "lb/traffic_totals.h"
 #include "prometheus/metric_type.h"
 
 namespace sluice::lb {
@@ -23,22 +24,6 @@ double Sum(const std::vector<const LcoreStats*>& lcores, Field field) {
   uint64_t sum = 0;
   for (const LcoreStats* lcore : lcores) sum += lcore->counters.*field;
   return static_cast<double>(sum);
-}
-
-// Sums one service's or backend's TrafficCounters over `lcores`; `table` is
-// LcoreStats::services or LcoreStats::backends.
-template <typename Table>
-TrafficCounters SumTraffic(const std::vector<const LcoreStats*>& lcores, Table table, uint32_t id,
-                           uint32_t max_id) {
-  TrafficCounters sum;
-  if (id >= max_id) return sum;
-  for (const LcoreStats* lcore : lcores) {
-    const TrafficCounters& t = (lcore->*table)[id];
-    sum.packets += t.packets;
-    sum.bytes += t.bytes;
-    sum.new_flows += t.new_flows;
-  }
-  return sum;
 }
 
 prometheus::MetricFamily Counter(std::string name, std::string help, double value) {
@@ -91,23 +76,29 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
                                   "Client bytes forwarded to the backend.", MetricType::Counter);
   auto backend_flows = MakeFamily("sluice_backend_new_flows_total",
                                   "New flows scheduled to the backend.", MetricType::Counter);
+  auto service_active =
+      MakeFamily("sluice_service_active_flows", "Flows of the service in the workers' flow tables.",
+                 MetricType::Gauge);
+  auto backend_active =
+      MakeFamily("sluice_backend_active_flows", "Flows of the backend in the workers' flow tables.",
+                 MetricType::Gauge);
   if (sources_.board != nullptr) {
     const StatusSnapshot s = sources_.board->Snapshot();
     for (const ServiceStatus& service : s.services) {
-      const TrafficCounters st =
-          SumTraffic(workers, &LcoreStats::services, service.id, dataplane::kMaxServiceIds);
+      const TrafficCounters st = ServiceTraffic(workers, service.id);
       const MetricLabels labels = {{"service", service.name}};
       AddSample(service_packets, static_cast<double>(st.packets), labels);
       AddSample(service_bytes, static_cast<double>(st.bytes), labels);
       AddSample(service_flows, static_cast<double>(st.new_flows), labels);
+      AddSample(service_active, static_cast<double>(st.active_flows), labels);
       for (const BackendStatus& backend : service.backends) {
-        const TrafficCounters bt =
-            SumTraffic(workers, &LcoreStats::backends, backend.id, dataplane::kMaxBackendIds);
+        const TrafficCounters bt = BackendTraffic(workers, backend.id);
         const MetricLabels backend_labels = {{"service", service.name},
                                              {"backend", backend.address}};
         AddSample(backend_packets, static_cast<double>(bt.packets), backend_labels);
         AddSample(backend_bytes, static_cast<double>(bt.bytes), backend_labels);
         AddSample(backend_flows, static_cast<double>(bt.new_flows), backend_labels);
+        AddSample(backend_active, static_cast<double>(bt.active_flows), backend_labels);
       }
     }
   }
@@ -117,6 +108,8 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
   out.push_back(std::move(backend_packets));
   out.push_back(std::move(backend_bytes));
   out.push_back(std::move(backend_flows));
+  out.push_back(std::move(service_active));
+  out.push_back(std::move(backend_active));
 
   auto entries = MakeFamily("sluice_flow_table_entries",
                             "Entries in the workers' flow tables (IPv4 and IPv6 together).",

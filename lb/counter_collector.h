@@ -34,7 +34,8 @@ class CounterCollector : public prometheus::Collectable {
   // sluice_{rx,tx}_{packets,bytes}_total, sluice_drops_total{reason} (every reason,
   // zeros included), sluice_service_{packets,bytes,new_flows}_total{service},
   // sluice_backend_{packets,bytes,new_flows}_total{service,backend} (for the services
-  // and backends on the board), sluice_flow_table_entries,
+  // and backends on the board), sluice_service_active_flows{service},
+  // sluice_backend_active_flows{service,backend} (gauges), sluice_flow_table_entries,
   // sluice_flow_table_capacity{family}, sluice_worker_table_generation{worker},
   // sluice_icmp_echo_replies_total, sluice_icmp_too_big_sent_total,
   // sluice_nat_reply_packets_total. Every family is present even without series.
