@@ -62,9 +62,9 @@ class CounterCollectorTest : public ::testing::Test {
     w0_.counters.icmp_echo_replies = 1;
     w0_.counters.nat_reply_packets = 2;
     w0_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNoService)] = 2;
-    w0_.services[3] = {.packets = 7, .bytes = 700, .new_flows = 3};
-    w0_.backends[5] = {.packets = 4, .bytes = 400, .new_flows = 2};
-    w0_.backends[9] = {.packets = 3, .bytes = 300, .new_flows = 1};
+    w0_.services[3] = {.packets = 7, .bytes = 700, .new_flows = 3, .active_flows = 2};
+    w0_.backends[5] = {.packets = 4, .bytes = 400, .new_flows = 2, .active_flows = 1};
+    w0_.backends[9] = {.packets = 3, .bytes = 300, .new_flows = 1, .active_flows = 1};
 
     w1_.counters.rx_packets = 5;
     w1_.counters.rx_bytes = 500;
@@ -74,8 +74,8 @@ class CounterCollectorTest : public ::testing::Test {
     w1_.counters.table_generation = 3;
     w1_.counters.icmp_too_big_sent = 4;
     w1_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNoService)] = 1;
-    w1_.services[3] = {.packets = 5, .bytes = 510, .new_flows = 1};
-    w1_.backends[9] = {.packets = 5, .bytes = 510, .new_flows = 1};
+    w1_.services[3] = {.packets = 5, .bytes = 510, .new_flows = 1, .active_flows = 1};
+    w1_.backends[9] = {.packets = 5, .bytes = 510, .new_flows = 1, .active_flows = 1};
     w1_.services[4] = {.packets = 99, .bytes = 99, .new_flows = 99};  // not on the board
 
     control_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNeighborFailed)] = 6;
@@ -117,6 +117,9 @@ TEST_F(CounterCollectorTest, SumsOverLcores) {
             810);
   EXPECT_EQ(series.at("sluice_backend_new_flows_total{service=\"web\",backend=\"[fd00::12]:80\"}"),
             2);
+  EXPECT_EQ(series.at("sluice_service_active_flows{service=\"web\"}"), 3);
+  EXPECT_EQ(series.at("sluice_backend_active_flows{service=\"web\",backend=\"10.0.0.11:80\"}"), 1);
+  EXPECT_EQ(series.at("sluice_backend_active_flows{service=\"web\",backend=\"[fd00::12]:80\"}"), 2);
   EXPECT_EQ(series.at("sluice_flow_table_entries{}"), 7);
   EXPECT_EQ(series.at("sluice_flow_table_capacity{family=\"ipv4\"}"), 2048);
   EXPECT_EQ(series.at("sluice_flow_table_capacity{family=\"ipv6\"}"), 1024);
@@ -150,7 +153,7 @@ TEST_F(CounterCollectorTest, EveryDropReasonHasASeries) {
 TEST_F(CounterCollectorTest, TypesAndHelp) {
   const CounterCollector collector(Sources());
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 17);
+  EXPECT_EQ(families.size(), 19);
   for (const auto& family : families) {
     EXPECT_FALSE(family.help.empty()) << family.name;
     const bool total = family.name.ends_with("_total");
@@ -158,13 +161,15 @@ TEST_F(CounterCollectorTest, TypesAndHelp) {
   }
   EXPECT_EQ(Find(families, "sluice_flow_table_entries")->type, MetricType::Gauge);
   EXPECT_EQ(Find(families, "sluice_worker_table_generation")->type, MetricType::Gauge);
+  EXPECT_EQ(Find(families, "sluice_backend_active_flows")->type, MetricType::Gauge);
+  EXPECT_EQ(Find(families, "sluice_service_active_flows")->type, MetricType::Gauge);
 }
 
 TEST(CounterCollectorEmptyTest, FamiliesWithoutServicesOrWorkers) {
   StatusBoard board;
   const CounterCollector collector({.board = &board});
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 17);
+  EXPECT_EQ(families.size(), 19);
   EXPECT_THAT(Find(families, "sluice_service_packets_total")->metric, IsEmpty());
   EXPECT_THAT(Find(families, "sluice_worker_table_generation")->metric, IsEmpty());
   EXPECT_EQ(Series(families).at("sluice_rx_packets_total{}"), 0);
