@@ -65,7 +65,8 @@ void ControlLoop::SampleRates(absl::Time now) {
   auto totals = [](const dataplane::TrafficCounters& t) {
     return RateTotals{.new_flows = t.new_flows, .packets = t.packets, .bytes = t.bytes};
   };
-  for (const ServiceStatus& service : board_.Snapshot().services) {
+  const StatusSnapshot snapshot = board_.Snapshot();  // not in the for: it must outlive it
+  for (const ServiceStatus& service : snapshot.services) {
     services[service.id] = totals(ServiceTraffic(worker_stats_, service.id));
     for (const BackendStatus& backend : service.backends) {
       backends[backend.id] = totals(BackendTraffic(worker_stats_, backend.id));

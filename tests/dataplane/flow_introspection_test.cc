@@ -37,10 +37,11 @@ dataplane:
   rx_descriptors: 256
   tx_descriptors: 256
   ports:
-    - { name: p0, device: "net_ring_fi0", address: 10.0.0.2/24 }
+    - { name: p0, device: "net_ring_fi0", address: 10.0.0.2/24, address6: "fd00::2/64" }
   neighbors:
     - { address: 10.0.0.21, mac: "02:00:00:00:00:15" }
     - { address: 10.0.0.22, mac: "02:00:00:00:00:16" }
+    - { address: "fd00::21", mac: "02:00:00:00:00:21" }
   flow_table: { capacity: 1024, udp_timeout: 1s }
 services:
   - name: dns
@@ -52,9 +53,18 @@ services:
     backends:
       - { address: 10.0.0.21 }
       - { address: 10.0.0.22 }
+  - name: dns6
+    vip: "fd00::100"
+    port: 53
+    protocol: udp
+    forwarding: dr
+    health_check: { type: none }
+    backends:
+      - { address: "fd00::21" }
 )";
 constexpr uint32_t kService = 1;
-const std::map<uint8_t, uint32_t> kBackendByMacLastByte = {{0x15, 1}, {0x16, 2}};
+constexpr uint32_t kService6 = 2;  // its one backend is id 3
+const std::map<uint8_t, uint32_t> kBackendByMacLastByte = {{0x15, 1}, {0x16, 2}, {0x21, 3}};
 
 pkt::Bytes UdpFrame(uint16_t client_port) {
   pkt::Bytes udp;
@@ -68,6 +78,22 @@ pkt::Bytes UdpFrame(uint16_t client_port) {
       frame,
       pkt::Ipv4({.proto = 17, .src = 0xc6336401 /*198.51.100.1*/, .dst = 0x0a006402 /*10.0.100.2*/},
                 udp));
+  return frame;
+}
+
+// fd00::10 -> [fd00::100]:53. The worker does not verify L4 checksums.
+pkt::Bytes UdpFrame6(uint16_t client_port) {
+  pkt::Bytes udp;
+  pkt::AppendBe16(udp, client_port);
+  pkt::AppendBe16(udp, 53);
+  pkt::AppendBe16(udp, 8 + 4);
+  pkt::AppendBe16(udp, 0);
+  pkt::Append(udp, {'p', 'i', 'n', 'g'});
+  pkt::Ipv6Fields f{.next_header = 17};
+  f.src = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
+  f.dst = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00};
+  pkt::Bytes frame = pkt::Ethernet(0x86dd);
+  pkt::Append(frame, pkt::Ipv6(f, udp));
   return frame;
 }
 
@@ -96,8 +122,10 @@ class FlowIntrospectionTest : public testing::Test {
 
   // Sends one datagram from `client_port`; returns the backend id it was forwarded to
   // (by the destination MAC), 0 if none left.
-  uint32_t Send(uint16_t client_port) {
-    EXPECT_TRUE(port_->Receive(appliance_->pool(), UdpFrame(client_port)).ok());
+  uint32_t Send(uint16_t client_port, bool ipv6 = false) {
+    EXPECT_TRUE(
+        port_->Receive(appliance_->pool(), ipv6 ? UdpFrame6(client_port) : UdpFrame(client_port))
+            .ok());
     appliance_->worker(0).PollOnce();
     appliance_->worker(0).FlushTx();
     std::vector<std::vector<uint8_t>> out = port_->TakeTransmitted();
@@ -109,8 +137,8 @@ class FlowIntrospectionTest : public testing::Test {
   dp::TrafficCounters Backend(uint32_t id) const {
     return lb::BackendTraffic({&appliance_->worker_stats(0)}, id);
   }
-  dp::TrafficCounters Service() const {
-    return lb::ServiceTraffic({&appliance_->worker_stats(0)}, kService);
+  dp::TrafficCounters Service(uint32_t id = kService) const {
+    return lb::ServiceTraffic({&appliance_->worker_stats(0)}, id);
   }
 
   // `sluicectl lookup udp 198.51.100.1 PORT 10.0.100.2 53`, the worker stepped by hand.
@@ -151,7 +179,11 @@ TEST_F(FlowIntrospectionTest, ActiveFlowsRiseThenExpireToZero) {
     EXPECT_EQ(Backend(id).new_flows, flows) << "backend " << id;
   }
   EXPECT_EQ(Service().active_flows, 10u);
-  EXPECT_EQ(appliance_->worker_stats(0).counters.flow_entries, 10u);
+  for (uint16_t p = 50000; p < 50003; ++p) EXPECT_EQ(Send(p, /*ipv6=*/true), 3u);
+  EXPECT_EQ(Send(50000, /*ipv6=*/true), 3u);  // a hit
+  EXPECT_EQ(Backend(3).active_flows, 3u);
+  EXPECT_EQ(Service(kService6).active_flows, 3u);
+  EXPECT_EQ(appliance_->worker_stats(0).counters.flow_entries, 13u);
 
   // udp_timeout is 1 s; the sweep examines the whole table 4 times per timeout.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
@@ -160,10 +192,12 @@ TEST_F(FlowIntrospectionTest, ActiveFlowsRiseThenExpireToZero) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(appliance_->worker_stats(0).counters.flow_entries, 0u);
-  EXPECT_EQ(appliance_->worker_stats(0).counters.flows_expired, 10u);
+  EXPECT_EQ(appliance_->worker_stats(0).counters.flows_expired, 13u);
   EXPECT_EQ(Backend(1).active_flows, 0u);
   EXPECT_EQ(Backend(2).active_flows, 0u);
+  EXPECT_EQ(Backend(3).active_flows, 0u);
   EXPECT_EQ(Service().active_flows, 0u);
+  EXPECT_EQ(Service(kService6).active_flows, 0u);
 }
 
 TEST_F(FlowIntrospectionTest, RepickMovesTheActiveFlow) {
@@ -213,6 +247,26 @@ TEST_F(FlowIntrospectionTest, LookupNamesMaglevPickThenTheFlowEntry) {
   ASSERT_EQ(stale.stale.size(), 1u);
   EXPECT_NE(stale.stale[0].find("backend down"), std::string::npos) << stale.stale[0];
   EXPECT_EQ(Send(41000), stale.backend);
+}
+
+TEST_F(FlowIntrospectionTest, Ipv6LookupFindsTheWorkersEntry) {
+  absl::StatusOr<dp::FlowQuery> q =
+      lb::ParseFlowQuery("udp", "fd00::10", "50100", "fd00::100", "53");
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_EQ(Send(50100, /*ipv6=*/true), 3u);
+  dp::FlowMailbox& mailbox = appliance_->mailbox(0);
+  ASSERT_TRUE(mailbox.Post(*q));
+  appliance_->worker(0).PollOnce();
+  dp::FlowAnswer answer;
+  ASSERT_TRUE(mailbox.TryTake(&answer));
+  EXPECT_TRUE(answer.found);
+  EXPECT_EQ(answer.backend, 3u);
+  EXPECT_EQ(answer.hash, appliance_->FlowHash(*q))
+      << "the worker and the control thread hash alike";
+  const lb::FlowExplanation e =
+      lb::ExplainFlow(*appliance_->publisher().current(), {}, *q, answer.hash, {answer});
+  EXPECT_EQ(e.source, lb::FlowExplanation::Source::kFlowTable);
+  EXPECT_EQ(e.backend_address, "[fd00::21]:53");
 }
 
 TEST_F(FlowIntrospectionTest, LookupOfAnotherPortHasNoService) {

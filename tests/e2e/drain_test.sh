@@ -114,6 +114,30 @@ else
   fail "the long download ended before the checks were done (make it longer)"
 fi
 
+# The download's ACKs give the rate estimator a packet rate once it has sampled twice
+# (about a second apart; the steps above may take less than that).
+rate_of_d() {
+  r=$(sluicectl list --rate | awk -v b="$d_addr" '$1 == "backend" && $2 == b {
+    for (i = 3; i <= NF; i++) if ($i ~ /^packets\/s=/) {sub(/^packets\/s=/, "", $i); print $i}}')
+  awk -v r="${r:-0}" 'BEGIN {exit !(r > 0)}'
+}
+e2e_wait 5 rate_of_d && pass "list --rate: $d_addr packets/s=$r" ||
+  fail "list --rate: $d_addr packets/s='$r' during the download (want > 0 within 5 s)"
+sluicectl list --rate | sed 's/^/  | /'
+for view in "" --stats --rate; do
+  # shellcheck disable=SC2086 # an empty view is no argument
+  if sluicectl --json list $view | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+b = d["services"][0]["backends"][0]
+assert "active_flows" in b, b
+assert sys.argv[1] != "--stats" or "packets" in b["stats"], b
+assert sys.argv[1] != "--rate" or "packets_per_second" in b["rate"], b
+' "${view:-none}"; then pass "sluicectl --json list $view: valid JSON"; else
+    fail "sluicectl --json list $view: $(sluicectl --json list $view)"
+  fi
+done
+
 step "4. the long download on the drained $d completes"
 e2e_slow_check "$d"
 
