@@ -52,6 +52,7 @@ services:
   EXPECT_EQ(c.dataplane.flow_table.udp_timeout, absl::Seconds(30));
   EXPECT_EQ(c.metrics.listen.ToString(), "127.0.0.1:9750");
   EXPECT_EQ(c.control.socket, "/run/sluice/sluice.sock");
+  EXPECT_EQ(c.control.group, "");  // root only
   const Service& s = c.services[0];
   EXPECT_EQ(s.protocol, Protocol::kTcp);
   EXPECT_EQ(s.scheduler, Scheduler::kMaglev);
@@ -98,6 +99,7 @@ metrics:
   listen: "[::1]:9100"
 control:
   socket: /tmp/sluice.sock
+  group: sluice-ops
 services:
   - name: web
     vip: 10.0.100.1
@@ -159,6 +161,7 @@ services:
       .capacity = 2048, .tcp_timeout = absl::Minutes(5), .udp_timeout = absl::Seconds(90)};
   e.metrics.listen = *SocketAddress::Parse("[::1]:9100");
   e.control.socket = "/tmp/sluice.sock";
+  e.control.group = "sluice-ops";
   // Field by field: GCC 12 misreports nested designated initializers of these
   // structs (with default std::string members) as maybe-uninitialized.
   Service web{.name = "web", .vip = Ip("10.0.100.1"), .port = 80, .table_size = 13};
