@@ -229,8 +229,8 @@ std::string FormatFlowExplanationJson(const FlowExplanation& e) {
   std::vector<std::string> stale;
   for (const std::string& s : e.stale) stale.push_back(JsonQuote(s));
   return absl::StrCat(
-      "{\"flow\":", JsonQuote(e.flow), ",\"source\":\"", SourceName(e.source),
-      "\",\"service\":", e.service.empty() ? "null" : JsonQuote(e.service), ",\"hash\":", e.hash,
+      R"({"flow":)", JsonQuote(e.flow), R"(,"source":")", SourceName(e.source), R"(","service":)",
+      e.service.empty() ? "null" : JsonQuote(e.service), ",\"hash\":", e.hash,
       ",\"backend\":", has_backend ? JsonQuote(e.backend_address) : "null",
       ",\"backend_id\":", has_backend ? e.backend : 0,
       ",\"worker\":", e.worker >= 0 ? absl::StrCat(e.worker) : "null", ",\"idle_ms\":", e.idle_ms,
