@@ -440,7 +440,22 @@ void BM_PollOnceNullRx(benchmark::State& state) {
 
 // The smoke test (bench/meson.build) filters on these names: keep 1000 the only small
 // flow count of the established cases.
+// One worker loop iteration with nothing to receive (no port): the fixed cost every
+// iteration pays, with and without the flow mailbox the worker checks for `sluicectl
+// lookup` queries (nothing is ever posted: the common case).
+void BM_IdlePollOnce(benchmark::State& state) {
+  absl::StatusOr<std::unique_ptr<WorkerRig>> rig =
+      WorkerRig::Create(ServiceSetup{.no_ports = true, .mailbox = state.range(0) != 0}, 1024);
+  if (!rig.ok()) {
+    Fail(state, std::string(rig.status().message()));
+    return;
+  }
+  Worker& worker = (*rig)->worker();
+  for (auto _ : state) benchmark::DoNotOptimize(worker.PollOnce());
+}
+
 BENCHMARK(BM_Baseline)->UseRealTime();
+BENCHMARK(BM_IdlePollOnce)->ArgName("mailbox")->Arg(0)->Arg(1)->UseRealTime();
 BENCHMARK(BM_Established)->ArgName("flows")->Arg(1000)->Arg(1000000)->Arg(10000000)->UseRealTime();
 BENCHMARK(BM_EstablishedWithSweep)
     ->ArgName("flows")

@@ -276,14 +276,16 @@ absl::Status WorkerRig::ResetFlows() {
   flows6_ = *std::move(flows6);
   WorkerSetup setup;
   setup.index = 0;
-  setup.dpdk_ports = {g_env.dpdk_port};
-  worker_ = std::make_unique<Worker>(setup, WorkerContext{.publisher = *publisher_,
-                                                          .neighbors = neighbors_,
-                                                          .flows = *flows_,
-                                                          .flows6 = *flows6_,
-                                                          .nat_sessions = nat_sessions_.get(),
-                                                          .stats = stats_,
-                                                          .slow_path = g_env.slow_path});
+  if (!setup_.no_ports) setup.dpdk_ports = {g_env.dpdk_port};
+  worker_ = std::make_unique<Worker>(
+      setup, WorkerContext{.publisher = *publisher_,
+                           .neighbors = neighbors_,
+                           .flows = *flows_,
+                           .flows6 = *flows6_,
+                           .nat_sessions = nat_sessions_.get(),
+                           .stats = stats_,
+                           .slow_path = g_env.slow_path,
+                           .mailbox = setup_.mailbox ? &mailbox_ : nullptr});
   return absl::OkStatus();
 }
 

@@ -179,6 +179,8 @@ struct ServiceSetup {
   ForwardingMode mode = ForwardingMode::kDr;
   bool vip6 = false;
   bool backends6 = false;  // tunnel only: IPv4 VIP, IPv6 backends is IPv4-in-IPv6
+  bool no_ports = false;   // a worker polling no port: PollOnce is the bare loop overhead
+  bool mailbox = false;    // give the worker a FlowMailbox (sluicectl lookup)
 };
 
 // A worker with everything it reads: the published table, resolved neighbours, its own
@@ -216,6 +218,7 @@ class WorkerRig {
   std::unique_ptr<NatSessionTable> nat_sessions_;  // after publisher_: its qsbr outlives it
   std::unique_ptr<FlowTable> flows_;
   std::unique_ptr<FlowTable> flows6_;
+  FlowMailbox mailbox_;
   std::unique_ptr<Worker> worker_;  // last: destroyed before what it refers to
 };
 

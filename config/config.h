@@ -106,6 +106,9 @@ struct MetricsConfig {
 
 struct ControlConfig {
   std::string socket = "/run/sluice/sluice.sock";
+  // Empty: the socket is root's alone (0600). Else root:group, 0660, so that the group's
+  // members may run sluicectl.
+  std::string group;
 
   friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
 };

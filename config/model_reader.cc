@@ -281,6 +281,7 @@ Config ReadModel(ReadContext& ctx, const YAML::Node& root) {
   if (auto control = r.Find("control")) {
     MapReader c(ctx, *control, "control");
     c.Optional("socket", &config.control.socket, AbsolutePath());
+    c.Optional("group", &config.control.group, Name());
     c.Finish();
   }
   if (auto services = r.FindRequired("services")) {

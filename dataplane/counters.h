@@ -29,6 +29,10 @@ struct TrafficCounters {
   uint64_t packets = 0;
   uint64_t bytes = 0;
   uint64_t new_flows = 0;
+  // Flows of this service or backend in this lcore's flow tables now: +1 when an entry is
+  // inserted or re-picked to it, -1 when the sweep removes it or a re-pick moves it away.
+  // A gauge; only the sum over lcores is meaningful (each lcore's own stays >= 0).
+  uint64_t active_flows = 0;
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {

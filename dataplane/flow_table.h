@@ -79,6 +79,7 @@ class FlowTable {
   }
 
   FlowEntry& entry(int32_t position) { return entries_[position]; }
+  const FlowEntry& entry(int32_t position) const { return entries_[position]; }
 
   // Examines up to `budget` entries from where the last call stopped and removes those
   // idle longer than their protocol's timeout. Returns the number removed.

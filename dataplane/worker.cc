@@ -54,6 +54,7 @@ Worker::Worker(const WorkerSetup& setup, const WorkerContext& context)
       slow_path_(context.slow_path),
       inject_(context.inject),
       pool_(context.pool),
+      mailbox_(context.mailbox),
       fragments_(kFragmentSlots),
       reply_fragments_(kFragmentSlots),
       tsc_hz_(rte_get_tsc_hz()),
@@ -381,9 +382,12 @@ void Worker::ProcessBurst(const ForwardingTable& table, uint16_t port_index, rte
         } else {
           entry = &flows_.entry(pos);
           inserted |= uint32_t{1} << k;
+          CountFlowAdded(table, id);
         }
       } else if (entry->backend != id) {
         EndNatSession(table, entry->backend, keys[k]);  // re-picked: the old session ends
+        CountFlowRemoved(table, entry->backend);
+        CountFlowAdded(table, id);
       }
       if (entry != nullptr) entry->backend = id;
       c.new_flows += 1;
@@ -440,9 +444,34 @@ void Worker::EndNatSession(const ForwardingTable& table, BackendId id, const Flo
                                .pad = {0, 0, 0}});
 }
 
+// The backend's service, not the packet's: a backend id belongs to one service for its
+// whole life (lb/id_registry.h), and a backend a reload removed stays in the table,
+// retired, until every flow naming it has expired, so the service is found at removal.
+void Worker::CountFlowAdded(const ForwardingTable& table, BackendId id) {
+  stats_.backends[id].active_flows += 1;
+  if (const BackendInfo* b = table.Backend(id); b != nullptr) {
+    stats_.services[b->service].active_flows += 1;
+  }
+}
+
+void Worker::CountFlowRemoved(const ForwardingTable& table, BackendId id) {
+  stats_.backends[id].active_flows -= 1;
+  if (const BackendInfo* b = table.Backend(id); b != nullptr) {
+    stats_.services[b->service].active_flows -= 1;
+  }
+}
+
 void Worker::OnFlowExpired(void* worker, const void* key, const FlowEntry& entry) {
   auto* self = static_cast<Worker*>(worker);
-  self->EndNatSession(*self->aging_table_, entry.backend, *static_cast<const FlowKeyV4*>(key));
+  self->CountFlowRemoved(*self->aging_table_, entry.backend);
+  if (self->aging_table_->has_nat) {
+    self->EndNatSession(*self->aging_table_, entry.backend, *static_cast<const FlowKeyV4*>(key));
+  }
+}
+
+void Worker::OnFlowExpired6(void* worker, const void* /*key*/, const FlowEntry& entry) {
+  auto* self = static_cast<Worker*>(worker);
+  self->CountFlowRemoved(*self->aging_table_, entry.backend);
 }
 
 // The sweep is paced by time, not by iterations: examining the whole table four times
@@ -460,10 +489,28 @@ uint64_t Worker::Age(const ForwardingTable& table) {
   aging_table_ = &table;
   const uint64_t expired =
       flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms,
-                   table.has_nat ? &Worker::OnFlowExpired : nullptr, this) +
-      flows6_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms);
+                   &Worker::OnFlowExpired, this) +
+      flows6_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms,
+                    &Worker::OnFlowExpired6, this);
   stats_.counters.flows_expired += expired;
   return expired;
+}
+
+// `sluicectl lookup`: this worker's entry for the flow, hashed as the burst hashes it.
+FlowAnswer Worker::AnswerFlowQuery(const FlowQuery& query) const {
+  const bool v4 = query.family == FlowFamily::kIpv4;
+  const FlowTable& flows = v4 ? flows_ : flows6_;
+  FlowAnswer answer{.now_ms = now_ms_};
+  answer.hash = v4 ? flows_.Hash(query.key4) : flows6_.Hash(query.key6);
+  const int32_t pos =
+      flows.Lookup(v4 ? static_cast<const void*>(&query.key4) : &query.key6, answer.hash);
+  if (pos != FlowTable::kMiss) {
+    const FlowEntry& entry = flows.entry(pos);
+    answer.found = true;
+    answer.backend = entry.backend;
+    answer.last_seen_ms = entry.last_seen_ms;
+  }
+  return answer;
 }
 
 // Busy time without a clock read of its own: an iteration's time runs from its start to
@@ -498,6 +545,9 @@ uint32_t Worker::PollOnce() {
     work += Age(*table);
   }
   work += DrainInjected();
+  if (mailbox_ != nullptr) {
+    mailbox_->Serve([this](const FlowQuery& query) { return AnswerFlowQuery(query); });
+  }
   if (now_tsc_ - last_flush_tsc_ >= drain_tsc_) FlushTx();
   c.flow_entries_ipv4 = flows_.size();
   c.flow_entries_ipv6 = flows6_.size();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "dataplane/flow_mailbox.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/forwarding_table.h"
 #include "dataplane/fragment_table.h"
@@ -55,8 +56,9 @@ struct WorkerContext {
   NatSessionTable* nat_sessions = nullptr;  // shared by all workers; null: no NAT
   LcoreStats& stats;
   rte_ring* slow_path = nullptr;
-  rte_ring* inject = nullptr;   // the control thread's packets; only worker 0 drains it
-  rte_mempool* pool = nullptr;  // for packets the worker creates (ICMP errors, fragments)
+  rte_ring* inject = nullptr;      // the control thread's packets; only worker 0 drains it
+  rte_mempool* pool = nullptr;     // for packets the worker creates (ICMP errors, fragments)
+  FlowMailbox* mailbox = nullptr;  // the control thread's flow queries; null: none
 };
 
 class Worker {
@@ -112,7 +114,12 @@ class Worker {
   uint32_t DrainInjected();
   void UpdateClock();
   uint64_t Age(const ForwardingTable& table);
+  FlowAnswer AnswerFlowQuery(const FlowQuery& query) const;
   static void OnFlowExpired(void* worker, const void* key, const FlowEntry& entry);
+  static void OnFlowExpired6(void* worker, const void* key, const FlowEntry& entry);
+  // active_flows bookkeeping: every insert, re-pick and removal goes through these.
+  void CountFlowAdded(const ForwardingTable& table, BackendId id);
+  void CountFlowRemoved(const ForwardingTable& table, BackendId id);
   void EndNatSession(const ForwardingTable& table, BackendId id, const FlowKeyV4& key);
 
   // worker_forward.cc: one packet of a service's flow to the chosen backend, by the
@@ -159,6 +166,7 @@ class Worker {
   rte_ring* slow_path_;
   rte_ring* inject_;
   rte_mempool* pool_;
+  FlowMailbox* mailbox_;
   std::vector<rte_eth_dev_tx_buffer*> tx_buffers_;  // by port index
   FragmentTable fragments_;        // later fragments of datagrams sent to a backend
   FragmentTable reply_fragments_;  // later fragments of NAT replies

@@ -173,7 +173,11 @@ void Worker::ForwardFlow6At(const ForwardingTable& table, const ServiceInfo& svc
         c.flow_table_full += 1;
       } else {
         entry = &flows6_.entry(inserted);
+        CountFlowAdded(table, id);
       }
+    } else if (entry->backend != id) {
+      CountFlowRemoved(table, entry->backend);
+      CountFlowAdded(table, id);
     }
     if (entry != nullptr) entry->backend = id;
     c.new_flows += 1;

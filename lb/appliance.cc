@@ -189,6 +189,7 @@ absl::Status Appliance::Start() {
     if (!flows6.ok()) return flows6.status();
     flow_tables_.push_back(std::move(*flows6));
     worker_stats_.push_back(std::make_unique<dp::LcoreStats>());
+    mailboxes_.push_back(std::make_unique<dp::FlowMailbox>());
     workers_.push_back(std::make_unique<dp::Worker>(
         dp::WorkerSetup{.index = w,
                         .dpdk_ports = dpdk_ports,
@@ -204,7 +205,8 @@ absl::Status Appliance::Start() {
                           .stats = *worker_stats_.back(),
                           .slow_path = slow_path_ring_,
                           .inject = w == 0 ? inject_ring_ : nullptr,
-                          .pool = pool_}));
+                          .pool = pool_,
+                          .mailbox = mailboxes_.back().get()}));
   }
   Log(absl::StrFormat("%u port%s up, %u worker%s, %u service%s, table generation %u", ports_.size(),
                       ports_.size() == 1 ? "" : "s", workers_n, workers_n == 1 ? "" : "s",
@@ -271,9 +273,33 @@ void Appliance::LogSummary() const {
                       c.held_released, c.total_drops(), DropList(c)));
 }
 
+std::vector<std::optional<dp::FlowAnswer>> Appliance::QueryFlow(const dp::FlowQuery& query,
+                                                                absl::Duration timeout) {
+  std::vector<std::optional<dp::FlowAnswer>> answers(mailboxes_.size());
+  std::vector<bool> posted(mailboxes_.size());
+  for (size_t w = 0; w < mailboxes_.size(); ++w) posted[w] = mailboxes_[w]->Post(query);
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    bool waiting = false;
+    for (size_t w = 0; w < mailboxes_.size(); ++w) {
+      dp::FlowAnswer answer;
+      if (!posted[w] || answers[w].has_value()) continue;
+      if (mailboxes_[w]->TryTake(&answer)) {
+        answers[w] = answer;
+      } else {
+        waiting = true;
+      }
+    }
+    if (!waiting || absl::Now() >= deadline) break;
+    absl::SleepFor(absl::Microseconds(50));
+  }
+  return answers;
+}
+
 void Appliance::Teardown() {
   StopWorkers();
   workers_.clear();
+  mailboxes_.clear();
   launches_.clear();
   for (uint16_t port : started_ports_) dp::StopPort(port);
   started_ports_.clear();

@@ -13,12 +13,15 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "config/config.h"
 #include "dataplane/counters.h"
+#include "dataplane/flow_mailbox.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/nat_sessions.h"
 #include "dataplane/neighbor_cache.h"
@@ -77,6 +80,21 @@ class Appliance {
     return sum;
   }
 
+  // Control thread, `sluicectl lookup`: asks every worker for its flow entry of `query`
+  // through its mailbox and waits up to `timeout` for the answers; a worker that does
+  // not answer in time (stopped, or still busy with the previous query) has nullopt.
+  // Running workers poll their mailbox at least every idle_sleep_max (200 us by default)
+  // plus one burst, so answers normally come within a millisecond.
+  std::vector<std::optional<dataplane::FlowAnswer>> QueryFlow(const dataplane::FlowQuery& query,
+                                                              absl::Duration timeout);
+  // The flow hash of `query` as the workers compute it (FlowTable::Hash, a pure function
+  // of the key; safe from the control thread).
+  uint32_t FlowHash(const dataplane::FlowQuery& query) const {
+    return query.family == dataplane::FlowFamily::kIpv4 ? flow_tables_[0]->Hash(query.key4)
+                                                        : flow_tables_[1]->Hash(query.key6);
+  }
+  dataplane::FlowMailbox& mailbox(size_t worker) { return *mailboxes_[worker]; }
+
   // What a worker lcore is started with (rte_eal_remote_launch takes one pointer).
   struct WorkerLaunch {
     dataplane::Worker* worker;
@@ -103,6 +121,7 @@ class Appliance {
   std::vector<std::unique_ptr<dataplane::FlowTable>> flow_tables_;  // IPv4, IPv6 per worker
   std::unique_ptr<dataplane::NatSessionTable> nat_sessions_;        // with nat services only
   std::unique_ptr<Controller> controller_;
+  std::vector<std::unique_ptr<dataplane::FlowMailbox>> mailboxes_;  // one per worker
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<WorkerLaunch> launches_;
   std::atomic<bool> stop_workers_{false};

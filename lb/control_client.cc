@@ -1,12 +1,15 @@
 #include "lb/control_client.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +30,19 @@ class FdCloser {
   int fd_;
 };
 
+// " or as a member of group G" when the socket is open to its group (control.group).
+std::string GroupHint(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & S_IWGRP) == 0) return "";
+  group gr{};
+  group* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (::getgrgid_r(st.st_gid, &gr, buffer.data(), buffer.size(), &found) != 0 || found == nullptr) {
+    return absl::StrCat(" or as a member of group ", st.st_gid);
+  }
+  return absl::StrCat(" or as a member of group ", gr.gr_name);
+}
+
 absl::Status ConnectError(int err, const std::string& path) {
   switch (err) {
     case ENOENT:
@@ -39,7 +55,7 @@ absl::Status ConnectError(int err, const std::string& path) {
     case EACCES:
     case EPERM:
       return absl::PermissionDeniedError(
-          absl::StrCat("permission denied on ", path, ": run as root"));
+          absl::StrCat("permission denied on ", path, ": run as root", GroupHint(path)));
     default:
       return absl::InternalError(
           absl::StrCat("cannot connect to ", path, ": ", std::strerror(err)));

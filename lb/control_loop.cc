@@ -15,6 +15,7 @@
 #include "lb/control_server.h"
 #include "lb/counter_collector.h"
 #include "lb/daemon.h"
+#include "lb/flow_lookup.h"
 #include "lb/health_collector.h"
 #include "lb/metrics_server.h"
 #include "lb/port_collector.h"
@@ -23,6 +24,7 @@
 #include "lb/status_format.h"
 #include "lb/telemetry_commands.h"
 #include "lb/worker_busy_sampler.h"
+#include "lb/lcore_sums.h"
 
 namespace sluice::lb {
 
@@ -35,7 +37,62 @@ ControlLoop::ControlLoop(const std::string& config_path, Appliance& appliance,
     : appliance_(appliance),
       checker_(checker),
       reloader_(config_path, appliance.controller(), &checker, board_),
-      watch_(config_path) {}
+      watch_(config_path) {
+  for (size_t i = 0; i < appliance_.worker_count(); ++i) {
+    worker_stats_.push_back(&appliance_.worker_stats(i));
+  }
+}
+
+ListTrafficByIds ControlLoop::Traffic(const StatusSnapshot& snapshot) const {
+  ListTrafficByIds traffic;
+  auto fill = [](const dataplane::TrafficCounters& t, const Rates& r) {
+    return ListTraffic{.active_flows = t.active_flows,
+                       .new_flows = t.new_flows,
+                       .packets = t.packets,
+                       .bytes = t.bytes,
+                       .new_flows_per_s = r.new_flows_per_s,
+                       .packets_per_s = r.packets_per_s,
+                       .bytes_per_s = r.bytes_per_s};
+  };
+  for (const ServiceStatus& service : snapshot.services) {
+    traffic.services[service.id] =
+        fill(ServiceTraffic(worker_stats_, service.id), service_rates_.RateOf(service.id));
+    for (const BackendStatus& backend : service.backends) {
+      traffic.backends[backend.id] =
+          fill(BackendTraffic(worker_stats_, backend.id), backend_rates_.RateOf(backend.id));
+    }
+  }
+  return traffic;
+}
+
+void ControlLoop::SampleRates(absl::Time now) {
+  absl::flat_hash_map<uint32_t, RateTotals> services;
+  absl::flat_hash_map<uint32_t, RateTotals> backends;
+  auto totals = [](const dataplane::TrafficCounters& t) {
+    return RateTotals{.new_flows = t.new_flows, .packets = t.packets, .bytes = t.bytes};
+  };
+  const StatusSnapshot snapshot = board_.Snapshot();  // not in the for: it must outlive it
+  for (const ServiceStatus& service : snapshot.services) {
+    services[service.id] = totals(ServiceTraffic(worker_stats_, service.id));
+    for (const BackendStatus& backend : service.backends) {
+      backends[backend.id] = totals(BackendTraffic(worker_stats_, backend.id));
+    }
+  }
+  service_rates_.Sample(now, services);
+  backend_rates_.Sample(now, backends);
+}
+
+std::pair<int, std::string> ControlLoop::Lookup(const std::vector<std::string>& args, bool json) {
+  absl::StatusOr<dataplane::FlowQuery> query =
+      ParseFlowQuery(args[1], args[2], args[3], args[4], args[5]);
+  if (!query.ok()) return {2, std::string(query.status().message())};
+  const dataplane::ForwardingTable* table = appliance_.publisher().current();
+  if (table == nullptr) return {1, "no forwarding table yet"};
+  const FlowExplanation e =
+      ExplainFlow(*table, board_.Snapshot(), *query, appliance_.FlowHash(*query),
+                  appliance_.QueryFlow(*query, kFlowQueryTimeout));
+  return {0, json ? FormatFlowExplanationJson(e) : FormatFlowExplanation(e)};
+}
 
 void ControlLoop::LogEvents() {
   for (const std::string& event : appliance_.controller().TakeEvents()) Log(event);
@@ -61,10 +118,23 @@ std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>&
   const std::vector<std::string> args(request.begin() + (json ? 1 : 0), request.end());
   if (args.empty()) return {2, "no command"};
   const std::string& cmd = args[0];
-  if (cmd == "list" && args.size() == 1) {
+  if (cmd == "list" && args.size() <= 2) {
+    ListView view = ListView::kState;
+    if (args.size() == 2) {
+      if (args[1] == "--stats") {
+        view = ListView::kStats;
+      } else if (args[1] == "--rate") {
+        view = ListView::kRate;
+      } else {
+        return {2, absl::StrFormat("list: unknown option '%s' (--stats or --rate)", args[1])};
+      }
+    }
     const StatusSnapshot snapshot = board_.Snapshot();
-    return {0, json ? FormatListJson(snapshot) : FormatList(snapshot)};
+    const ListTrafficByIds traffic = Traffic(snapshot);
+    return {0,
+            json ? FormatListJson(snapshot, traffic, view) : FormatList(snapshot, traffic, view)};
   }
+  if (cmd == "lookup" && args.size() == 6) return Lookup(args, json);
   if (cmd == "status" && args.size() == 1) {
     const StatusSnapshot snapshot = board_.Snapshot();
     return {0, json ? FormatStatusJson(snapshot) : FormatStatus(snapshot)};
@@ -122,8 +192,8 @@ absl::Status ControlLoop::Run() {
                             std::make_shared<PortCollector>(std::move(ports), appliance_.pool()),
                             std::make_shared<HealthCollector>(board_, checker_)});
   if (!metrics.ok()) return metrics.status();
-  absl::StatusOr<std::unique_ptr<ControlServer>> control =
-      ControlServer::Create(running.control.socket);
+  absl::StatusOr<std::unique_ptr<ControlServer>> control = ControlServer::Create(
+      running.control.socket, ControlServerOptions{.group = running.control.group});
   if (!control.ok()) return control.status();
   Log(absl::StrFormat("metrics on http://%s/metrics, control socket %s",
                       running.metrics.listen.ToString(), running.control.socket));
@@ -161,6 +231,7 @@ absl::Status ControlLoop::Run() {
       }
     }
     work += ApplyChanges() ? 1 : 0;
+    if (const absl::Time now = absl::Now(); service_rates_.Due(now)) SampleRates(now);
     work += static_cast<uint32_t>((*control)->Poll(handler));
     if (work == 0) {
       timespec ts{.tv_sec = 0, .tv_nsec = 1000000};  // 1 ms: ARP needs no less

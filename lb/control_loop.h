@@ -10,11 +10,14 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "health/health_checker.h"
 #include "lb/appliance.h"
 #include "lb/config_watch.h"
+#include "lb/rate_estimator.h"
 #include "lb/reloader.h"
 #include "lb/status_board.h"
+#include "lb/status_format.h"
 
 namespace sluice::lb {
 
@@ -22,6 +25,11 @@ namespace sluice::lb {
 inline constexpr uint64_t kConfigWatchIntervalMs = 500;
 // How often the workers' busy ratios are taken (sluice_worker_busy_ratio: "the last ~1 s").
 inline constexpr uint64_t kBusySampleIntervalMs = 1000;
+// How long `sluicectl lookup` waits for the workers' answers. A running worker answers
+// within one loop iteration: a burst, or an idle sleep of at most
+// dataplane.idle_sleep_max (200 us by default); this bound only matters for a worker
+// that is stuck or stopped, whose entry is then reported as unknown.
+inline constexpr absl::Duration kFlowQueryTimeout = absl::Milliseconds(100);
 
 class ControlLoop {
  public:
@@ -39,12 +47,20 @@ class ControlLoop {
   // Applies health verdicts and drains; returns whether anything changed.
   bool ApplyChanges();
   void LogEvents();
+  // The dataplane's numbers for the services and backends of `snapshot`.
+  ListTrafficByIds Traffic(const StatusSnapshot& snapshot) const;
+  // Feeds the rate estimators (about once a second, from Run).
+  void SampleRates(absl::Time now);
+  std::pair<int, std::string> Lookup(const std::vector<std::string>& args, bool json);
 
   Appliance& appliance_;
   health::HealthChecker& checker_;
   StatusBoard board_;
   Reloader reloader_;
   ConfigWatch watch_;
+  std::vector<const dataplane::LcoreStats*> worker_stats_;
+  RateEstimator service_rates_;
+  RateEstimator backend_rates_;
 };
 
 }  // namespace sluice::lb

@@ -1,6 +1,7 @@
 #include "lb/control_server.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -82,6 +84,19 @@ absl::Status RemoveStaleSocket(const std::string& path, const sockaddr_un& addr)
   return absl::OkStatus();
 }
 
+absl::StatusOr<gid_t> GroupId(const std::string& name) {
+  group gr{};
+  group* found = nullptr;
+  std::vector<char> buffer(16384);
+  const int err = ::getgrnam_r(name.c_str(), &gr, buffer.data(), buffer.size(), &found);
+  if (found == nullptr) {
+    return absl::NotFoundError(err == 0 ? absl::StrCat("control.group: no group named '", name, "'")
+                                        : absl::StrCat("control.group: cannot look up '", name,
+                                                       "': ", std::strerror(err)));
+  }
+  return gr.gr_gid;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
@@ -102,8 +117,18 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
   }
   // Before listen(): until then every connect() is refused, so there is no window in
   // which the umask's mode lets someone else in.
+  if (!options.group.empty()) {
+    absl::StatusOr<gid_t> gid = GroupId(options.group);
+    if (!gid.ok() || ::chown(socket_path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
+      std::string message =
+          gid.ok() ? Errno("cannot chown", socket_path) : std::string(gid.status().message());
+      ::unlink(socket_path.c_str());
+      return fail(std::move(message));
+    }
+  }
   struct stat st;
-  if (::chmod(socket_path.c_str(), 0600) != 0 || ::stat(socket_path.c_str(), &st) != 0) {
+  const mode_t mode = options.group.empty() ? 0600 : 0660;
+  if (::chmod(socket_path.c_str(), mode) != 0 || ::stat(socket_path.c_str(), &st) != 0) {
     std::string message = Errno("cannot chmod", socket_path);
     ::unlink(socket_path.c_str());
     return fail(std::move(message));

@@ -7,8 +7,8 @@
 // writes it and closes. The handler therefore always runs on the control thread and may
 // touch control-plane state without locks.
 //
-// Access: the socket is mode 0600, so only root (the daemon's user) can use it. A
-// `control.group` option that makes it 0660 for a group may come later.
+// Access: the socket is mode 0600, so only root (the daemon's user) can use it, or with
+// `control.group` (ControlServerOptions::group) root:GROUP mode 0660.
 #ifndef SLUICE_LB_CONTROL_SERVER_H_
 #define SLUICE_LB_CONTROL_SERVER_H_
 
@@ -33,6 +33,9 @@ struct ControlServerOptions {
   absl::Duration read_timeout = absl::Seconds(2);     // per connection, for the request
   absl::Duration answer_timeout = absl::Seconds(30);  // for Poll to answer
   absl::Duration write_timeout = absl::Seconds(2);    // for the response
+  // control.group: empty, the socket is mode 0600 (its owner, root, alone); else it is
+  // owned by this group and mode 0660. Create fails when no such group exists.
+  std::string group;
 };
 
 class ControlServer {
@@ -41,7 +44,7 @@ class ControlServer {
 
   // Creates the parent directory if missing (0755), replaces a stale socket at
   // `socket_path` (fails if a live daemon answers on it, or if the path is not a
-  // socket), binds, makes the socket 0600 and listens.
+  // socket), binds, makes the socket 0600 (0660 for options.group) and listens.
   static absl::StatusOr<std::unique_ptr<ControlServer>> Create(
       const std::string& socket_path, const ControlServerOptions& options = {});
 

@@ -94,6 +94,9 @@ std::vector<std::string> KeepRestartOnlyKeys(const config::Config& running, conf
        running.metrics.listen.ToString(), next.metrics.listen.ToString());
   keep("control.socket", next.control.socket, running.control.socket, running.control.socket,
        next.control.socket);
+  auto group = [](const std::string& g) { return g.empty() ? std::string("(none)") : g; };
+  keep("control.group", next.control.group, running.control.group, group(running.control.group),
+       group(next.control.group));
   return out;
 }
 

@@ -73,35 +73,43 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
   auto backend_flows = MakeFamily("sluice_backend_new_flows_total",
                                   "New flows scheduled to the backend.", MetricType::Counter);
   bool per_backend = true;
+  auto service_active =
+      MakeFamily("sluice_service_active_flows", "Flows of the service in the workers' flow tables.",
+                 MetricType::Gauge);
+  auto backend_active =
+      MakeFamily("sluice_backend_active_flows", "Flows of the backend in the workers' flow tables.",
+                 MetricType::Gauge);
   if (sources_.board != nullptr) {
     const StatusSnapshot s = sources_.board->Snapshot();
     per_backend = s.per_backend_metrics;
     for (const ServiceStatus& service : s.services) {
-      const TrafficCounters st =
-          SumTraffic(workers, &LcoreStats::services, service.id, dataplane::kMaxServiceIds);
+      const TrafficCounters st = ServiceTraffic(workers, service.id);
       const MetricLabels labels = {{"service", service.name}};
       AddSample(service_packets, static_cast<double>(st.packets), labels);
       AddSample(service_bytes, static_cast<double>(st.bytes), labels);
       AddSample(service_flows, static_cast<double>(st.new_flows), labels);
+      AddSample(service_active, static_cast<double>(st.active_flows), labels);
       if (!per_backend) continue;
       for (const BackendStatus& backend : service.backends) {
-        const TrafficCounters bt =
-            SumTraffic(workers, &LcoreStats::backends, backend.id, dataplane::kMaxBackendIds);
+        const TrafficCounters bt = BackendTraffic(workers, backend.id);
         const MetricLabels backend_labels = {{"service", service.name},
                                              {"backend", backend.address}};
         AddSample(backend_packets, static_cast<double>(bt.packets), backend_labels);
         AddSample(backend_bytes, static_cast<double>(bt.bytes), backend_labels);
         AddSample(backend_flows, static_cast<double>(bt.new_flows), backend_labels);
+        AddSample(backend_active, static_cast<double>(bt.active_flows), backend_labels);
       }
     }
   }
   out.push_back(std::move(service_packets));
   out.push_back(std::move(service_bytes));
   out.push_back(std::move(service_flows));
+  out.push_back(std::move(service_active));
   if (per_backend) {
     out.push_back(std::move(backend_packets));
     out.push_back(std::move(backend_bytes));
     out.push_back(std::move(backend_flows));
+    out.push_back(std::move(backend_active));
   }
 
   auto entries =

@@ -38,8 +38,9 @@ class CounterCollector : public prometheus::Collectable {
   // sluice_{rx,tx}_{packets,bytes}_total, sluice_drops_total{reason} (every reason,
   // zeros included), sluice_service_{packets,bytes,new_flows}_total{service},
   // sluice_backend_{packets,bytes,new_flows}_total{service,backend} (for the services
-  // and backends on the board; the families are left out entirely when the board says
-  // per-backend metrics are off), sluice_flow_table_entries{family},
+  // and backends on the board; the backend families are left out entirely when the board
+  // says per-backend metrics are off), sluice_service_active_flows{service},
+  // sluice_backend_active_flows{service,backend} (gauges), sluice_flow_table_entries{family},
   // sluice_flow_table_capacity{family}, sluice_worker_table_generation{worker},
   // sluice_worker_busy_seconds_total{worker}, sluice_worker_busy_ratio{worker},
   // sluice_icmp_echo_replies_total, sluice_icmp_too_big_sent_total,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "dataplane/forwarding_table.h"
 
 namespace sluice::lb {
 
@@ -27,8 +28,7 @@ inline uint64_t SumDrops(const std::vector<const dataplane::LcoreStats*>& lcores
 }
 
 // Sums one service's or backend's TrafficCounters over `lcores`; `table` is
-// LcoreStats::services or LcoreStats::backends, `max_id` its size. An id out of range
-// sums to zero.
+// LcoreStats::services or LcoreStats::backends. Ids out of range read as zeros.
 template <typename Table>
 dataplane::TrafficCounters SumTraffic(const std::vector<const dataplane::LcoreStats*>& lcores,
                                       Table table, uint32_t id, uint32_t max_id) {
@@ -39,8 +39,19 @@ dataplane::TrafficCounters SumTraffic(const std::vector<const dataplane::LcoreSt
     sum.packets += t.packets;
     sum.bytes += t.bytes;
     sum.new_flows += t.new_flows;
+    sum.active_flows += t.active_flows;  // each lcore's own is >= 0; the sum wraps back
   }
   return sum;
+}
+
+inline dataplane::TrafficCounters ServiceTraffic(
+    const std::vector<const dataplane::LcoreStats*>& lcores, uint32_t id) {
+  return SumTraffic(lcores, &dataplane::LcoreStats::services, id, dataplane::kMaxServiceIds);
+}
+
+inline dataplane::TrafficCounters BackendTraffic(
+    const std::vector<const dataplane::LcoreStats*>& lcores, uint32_t id) {
+  return SumTraffic(lcores, &dataplane::LcoreStats::backends, id, dataplane::kMaxBackendIds);
 }
 
 }  // namespace sluice::lb

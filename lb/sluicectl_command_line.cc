@@ -11,14 +11,19 @@ struct Command {
   std::string_view name;
   size_t args;
   std::string_view synopsis;
+  // Options the command may take after its name (at most one), e.g. list --stats.
+  std::initializer_list<std::string_view> options = {};
 };
 
-constexpr Command kCommands[] = {
-    {"list", 0, "list"},
+constexpr std::string_view kListOptions[] = {"--stats", "--rate"};
+
+const Command kCommands[] = {
+    {"list", 0, "list [--stats|--rate]", {kListOptions[0], kListOptions[1]}},
     {"status", 0, "status"},
     {"reload", 0, "reload"},
     {"drain", 2, "drain SERVICE BACKEND"},
     {"undrain", 2, "undrain SERVICE BACKEND"},
+    {"lookup", 5, "lookup tcp|udp SRC SPORT DST DPORT"},
 };
 
 }  // namespace
@@ -49,9 +54,18 @@ absl::StatusOr<SluicectlCommandLine> ParseSluicectlCommandLine(
   if (cl.socket_path.empty()) return absl::InvalidArgumentError("--socket needs a PATH");
   if (i == args.size()) return absl::InvalidArgumentError("no command");
   const std::string_view name = args[i];
-  const size_t given = args.size() - i - 1;
+  size_t given = args.size() - i - 1;
   for (const Command& command : kCommands) {
     if (command.name != name) continue;
+    if (given > 0 && args[i + 1].starts_with("--")) {
+      bool known = false;
+      for (std::string_view option : command.options) known = known || option == args[i + 1];
+      if (!known) {
+        return absl::InvalidArgumentError(absl::StrFormat("'%s' has no option '%s': sluicectl %s",
+                                                          name, args[i + 1], command.synopsis));
+      }
+      --given;
+    }
     if (given != command.args) {
       return absl::InvalidArgumentError(
           absl::StrFormat("'%s' takes %d argument(s), got %d: sluicectl %s", name, command.args,
@@ -69,16 +83,20 @@ std::string SluicectlUsage(std::string_view program) {
       "Usage: %s [--socket PATH] [--json] COMMAND [ARGS...]\n"
       "\n"
       "Commands:\n"
-      "  list                      services and backends, with health and drain state\n"
+      "  list                      services and backends: health, drain state, active flows\n"
+      "  list --stats              ... with packets, bytes and new flows since start\n"
+      "  list --rate               ... with new flows, packets and bytes per second\n"
       "  status                    table generation and the result of the last reload\n"
       "  reload                    re-read the config file (as SIGHUP)\n"
       "  drain SERVICE BACKEND     take no new flows on BACKEND until undrain\n"
       "  undrain SERVICE BACKEND   undo drain\n"
+      "  lookup tcp|udp SRC SPORT DST DPORT\n"
+      "                            which backend this flow gets, and why (IPv4 or IPv6)\n"
       "BACKEND is ADDRESS:PORT, [IPv6]:PORT, or ADDRESS when it is unique in the service.\n"
       "\n"
       "Options:\n"
       "  --socket PATH   control socket (default $SLUICE_SOCKET, else %s)\n"
-      "  --json          answer list and status in JSON\n"
+      "  --json          answer list, status and lookup in JSON\n"
       "  -h, --help      this text\n"
       "\n"
       "Exit status: 0 ok, 1 the daemon refused or failed, 2 usage error, 3 cannot reach sluice.\n",

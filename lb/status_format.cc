@@ -29,6 +29,38 @@ std::string JsonStringArray(const std::vector<std::string>& items) {
   return absl::StrCat("[", absl::StrJoin(quoted, ","), "]");
 }
 
+ListTraffic Find(const absl::flat_hash_map<uint32_t, ListTraffic>& by_id, uint32_t id) {
+  auto it = by_id.find(id);
+  return it == by_id.end() ? ListTraffic{} : it->second;
+}
+
+// The rate columns: whole numbers above 10, one decimal below (a trickle stays visible).
+std::string Rate(double r) {
+  return r >= 10 ? absl::StrFormat("%.0f", r) : absl::StrFormat("%.1f", r);
+}
+
+std::string TrafficColumns(const ListTraffic& t, ListView view) {
+  if (view == ListView::kRate) {
+    return absl::StrCat(" new_flows/s=", Rate(t.new_flows_per_s),
+                        " packets/s=", Rate(t.packets_per_s), " bytes/s=", Rate(t.bytes_per_s));
+  }
+  return absl::StrCat(" active=", t.active_flows, " new_flows=", t.new_flows,
+                      " packets=", t.packets, " bytes=", t.bytes);
+}
+
+std::string TrafficJson(const ListTraffic& t, ListView view) {
+  std::string out = absl::StrCat(",\"active_flows\":", t.active_flows);
+  if (view == ListView::kStats) {
+    absl::StrAppend(&out, ",\"stats\":{\"new_flows\":", t.new_flows, ",\"packets\":", t.packets,
+                    ",\"bytes\":", t.bytes, "}");
+  } else if (view == ListView::kRate) {
+    absl::StrAppend(&out, ",\"rate\":{\"new_flows_per_second\":", t.new_flows_per_s,
+                    ",\"packets_per_second\":", t.packets_per_s,
+                    ",\"bytes_per_second\":", t.bytes_per_s, "}");
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string JsonQuote(std::string_view s) {
@@ -68,15 +100,25 @@ std::string JsonQuote(std::string_view s) {
   return out;
 }
 
-std::string FormatList(const StatusSnapshot& snapshot) {
+std::string FormatList(const StatusSnapshot& snapshot, const ListTrafficByIds& traffic,
+                       ListView view) {
   std::string out;
   for (const ServiceStatus& service : snapshot.services) {
     absl::StrAppend(&out, "service ", service.name, " ", service.vip, " ", service.protocol, " ",
-                    service.forwarding, " ", service.scheduler, " health=", service.health_check,
-                    " backends=", service.backends.size(), " serving=", service.serving_backends(),
-                    "\n");
+                    service.forwarding, " ", service.scheduler);
+    if (view != ListView::kState) {
+      absl::StrAppend(&out, TrafficColumns(Find(traffic.services, service.id), view), "\n");
+      for (const BackendStatus& backend : service.backends) {
+        absl::StrAppend(&out, "  backend ", backend.address,
+                        TrafficColumns(Find(traffic.backends, backend.id), view), "\n");
+      }
+      continue;
+    }
+    absl::StrAppend(&out, " health=", service.health_check, " backends=", service.backends.size(),
+                    " serving=", service.serving_backends(), "\n");
     for (const BackendStatus& backend : service.backends) {
       absl::StrAppend(&out, "  backend ", backend.address, " weight ", backend.weight,
+                      " active=", Find(traffic.backends, backend.id).active_flows,
                       backend.up ? " up" : " down");
       if (backend.config_drain) out += " drained";
       if (backend.runtime_drain) out += " drained(runtime)";
@@ -109,7 +151,8 @@ std::string FormatStatus(const StatusSnapshot& snapshot) {
   return out;
 }
 
-std::string FormatListJson(const StatusSnapshot& snapshot) {
+std::string FormatListJson(const StatusSnapshot& snapshot, const ListTrafficByIds& traffic,
+                           ListView view) {
   std::vector<std::string> services;
   for (const ServiceStatus& service : snapshot.services) {
     std::vector<std::string> backends;
@@ -119,7 +162,8 @@ std::string FormatListJson(const StatusSnapshot& snapshot) {
                                       ",\"serving\":", JsonBool(b.serving()),
                                       ",\"config_drain\":", JsonBool(b.config_drain),
                                       ",\"runtime_drain\":", JsonBool(b.runtime_drain),
-                                      ",\"health_detail\":", JsonQuote(b.health_detail), "}"));
+                                      ",\"health_detail\":", JsonQuote(b.health_detail),
+                                      TrafficJson(Find(traffic.backends, b.id), view), "}"));
     }
     services.push_back(absl::StrCat(
         "{\"id\":", service.id, ",\"name\":", JsonQuote(service.name),
@@ -127,7 +171,8 @@ std::string FormatListJson(const StatusSnapshot& snapshot) {
         ",\"forwarding\":", JsonQuote(service.forwarding), ",\"scheduler\":",
         JsonQuote(service.scheduler), ",\"health\":", JsonQuote(service.health_check),
         ",\"backends_total\":", service.backends.size(), ",\"serving\":",
-        service.serving_backends(), ",\"backends\":[", absl::StrJoin(backends, ","), "]}"));
+        service.serving_backends(), TrafficJson(Find(traffic.services, service.id), view),
+        ",\"backends\":[", absl::StrJoin(backends, ","), "]}"));
   }
   return absl::StrCat("{\"table_generation\":", snapshot.table_generation, ",\"services\":[",
                       absl::StrJoin(services, ","), "]}\n");

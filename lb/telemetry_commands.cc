@@ -76,6 +76,7 @@ void AddTraffic(rte_tel_data* d, const TrafficCounters& t) {
   rte_tel_data_add_dict_u64(d, "packets", t.packets);
   rte_tel_data_add_dict_u64(d, "bytes", t.bytes);
   rte_tel_data_add_dict_u64(d, "new_flows", t.new_flows);
+  rte_tel_data_add_dict_u64(d, "active_flows", t.active_flows);
 }
 
 // /sluice/status: {"table_generation": N, "worker_table_generation": [N, ...],
@@ -146,8 +147,7 @@ int HandleService(const char* /*cmd*/, const char* params, rte_tel_data* d) {
     AddString(d, "scheduler", service.scheduler);
     AddString(d, "health_check", service.health_check);
     rte_tel_data_add_dict_u64(d, "backends_serving", service.serving_backends());
-    AddTraffic(d, SumTraffic(sources->workers, &LcoreStats::services, service.id,
-                             dataplane::kMaxServiceIds));
+    AddTraffic(d, ServiceTraffic(sources->workers, service.id));
     rte_tel_data* addresses = rte_tel_data_alloc();
     if (addresses == nullptr) return -ENOMEM;
     rte_tel_data_start_array(addresses, RTE_TEL_STRING_VAL);
@@ -158,9 +158,9 @@ int HandleService(const char* /*cmd*/, const char* params, rte_tel_data* d) {
     rte_tel_data* packets = U64Array();
     rte_tel_data* bytes = U64Array();
     rte_tel_data* new_flows = U64Array();
+    rte_tel_data* active_flows = U64Array();
     for (const BackendStatus& backend : service.backends) {
-      const TrafficCounters t = SumTraffic(sources->workers, &LcoreStats::backends, backend.id,
-                                           dataplane::kMaxBackendIds);
+      const TrafficCounters t = BackendTraffic(sources->workers, backend.id);
       // Arrays hold RTE_TEL_MAX_ARRAY_ENTRIES; all columns stop at the same row.
       if (rte_tel_data_add_array_string(addresses, TelemetryString(backend.address).c_str()) != 0) {
         break;
@@ -172,6 +172,7 @@ int HandleService(const char* /*cmd*/, const char* params, rte_tel_data* d) {
       rte_tel_data_add_array_u64(packets, t.packets);
       rte_tel_data_add_array_u64(bytes, t.bytes);
       rte_tel_data_add_array_u64(new_flows, t.new_flows);
+      rte_tel_data_add_array_u64(active_flows, t.active_flows);
     }
     AddContainer(d, "backends", addresses);
     AddContainer(d, "backend_weight", weight);
@@ -181,6 +182,7 @@ int HandleService(const char* /*cmd*/, const char* params, rte_tel_data* d) {
     AddContainer(d, "backend_packets", packets);
     AddContainer(d, "backend_bytes", bytes);
     AddContainer(d, "backend_new_flows", new_flows);
+    AddContainer(d, "backend_active_flows", active_flows);
     return 0;
   }
   return -ENOENT;

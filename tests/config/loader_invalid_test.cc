@@ -218,6 +218,9 @@ std::vector<Case> Cases() {
       {"RelativeSocketPath",
        std::string(kHead) + "control: { socket: sluice.sock }\n" + kService,
        {{4, 20, "control.socket", "expected an absolute path"}}},
+      {"GroupWithSpace",
+       std::string(kHead) + "control: { group: sluice ops }\n" + kService,
+       {{4, 19, "control.group", "invalid name 'sluice ops'"}}},
       {"NameWithSpace",
        std::string(kHead) + "services:\n  - name: web server\n    vip: 10.0.100.1\n"
                             "    port: 80\n    forwarding: dr\n"

@@ -53,6 +53,7 @@ services:
   EXPECT_EQ(c.metrics.listen.ToString(), "127.0.0.1:9750");
   EXPECT_TRUE(c.metrics.per_backend);
   EXPECT_EQ(c.control.socket, "/run/sluice/sluice.sock");
+  EXPECT_EQ(c.control.group, "");  // root only
   const Service& s = c.services[0];
   EXPECT_EQ(s.protocol, Protocol::kTcp);
   EXPECT_EQ(s.scheduler, Scheduler::kMaglev);
@@ -100,6 +101,7 @@ metrics:
   per_backend: false
 control:
   socket: /tmp/sluice.sock
+  group: sluice-ops
 services:
   - name: web
     vip: 10.0.100.1
@@ -162,6 +164,7 @@ services:
   e.metrics.listen = *SocketAddress::Parse("[::1]:9100");
   e.metrics.per_backend = false;
   e.control.socket = "/tmp/sluice.sock";
+  e.control.group = "sluice-ops";
   // Field by field: GCC 12 misreports nested designated initializers of these
   // structs (with default std::string members) as maybe-uninitialized.
   Service web{.name = "web", .vip = Ip("10.0.100.1"), .port = 80, .table_size = 13};

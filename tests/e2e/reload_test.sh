@@ -117,7 +117,8 @@ for ((i = 0; i < reloads; i++)); do
     read -r w1 w2 w3 <<<"$wts"
     want="$(printf '  backend %s:8080 weight %s up\n' "${TOPO_IP[b1]}" "$w1" "${TOPO_IP[b2]}" \
       "$w2" "${TOPO_IP[b3]}" "$w3")"
-    got=$(awk '$1 == "service" {s = $2; next} s == "api"' <<<"$list")
+    got=$(awk '$1 == "service" {s = $2; next} s == "api" {sub(/ active=[0-9]+/, ""); print}' \
+      <<<"$list")
     if [ "$got" != "$want" ] || ! grep -q "^service api $TOPO_VIP:8080 " <<<"$list"; then
       apply_bad=$((apply_bad + 1))
       echo "  reload $i ($name): list shows api as:"; awk '{print "  | " $0}' <<<"$list"

@@ -1,6 +1,7 @@
 // ControlServer and SendControlRequest against each other, over real sockets in a
 // temporary directory. Every wait is bounded.
 #include <gmock/gmock.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -103,6 +104,27 @@ TEST_F(ControlSocketTest, SocketIsRootOnlyAndTheDestructorUnlinksIt) {
     ASSERT_EQ(::stat((dir_ + "/run").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0755u);
   }
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+// control.group: the socket belongs to the group and is 0660. chown to a group needs
+// root or membership: the process's own primary group works for any user.
+TEST_F(ControlSocketTest, GroupSocketIsGroupOwnedAnd0660) {
+  const group* own = ::getgrgid(::getegid());
+  ASSERT_NE(own, nullptr);
+  const std::string name = own->gr_name;
+  auto server = ControlServer::Create(path_, ControlServerOptions{.group = name});
+  ASSERT_TRUE(server.ok()) << server.status();
+  struct stat st;
+  ASSERT_EQ(::lstat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_gid, ::getegid());
+}
+
+TEST_F(ControlSocketTest, UnknownGroupFailsAndLeavesNoSocket) {
+  auto server = ControlServer::Create(path_, ControlServerOptions{.group = "no-such-group-x"});
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().message(), "control.group: no group named 'no-such-group-x'");
   EXPECT_FALSE(std::filesystem::exists(path_));
 }
 

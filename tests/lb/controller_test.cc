@@ -279,10 +279,13 @@ TEST_F(ControllerTest, RestartOnlyChangesAreReportedNotApplied) {
   ASSERT_TRUE(controller_->Start(LoadTestConfig(Yaml()), kT0).ok());
   std::string yaml = absl::StrReplaceAll(Yaml(), {{"dataplane:\n", "dataplane:\n  workers: 2\n"},
                                                   {"tcp_timeout: 10s", "tcp_timeout: 20s"}});
-  absl::StatusOr<ReloadReport> report = controller_->Reload(LoadTestConfig(yaml), kT0);
+  absl::StatusOr<ReloadReport> report =
+      controller_->Reload(LoadTestConfig(yaml + "control: { group: adm }\n"), kT0);
   ASSERT_TRUE(report.ok());
-  EXPECT_EQ(report->restart_required, (std::vector<std::string>{"dataplane.workers: 1 -> 2"}));
+  EXPECT_EQ(report->restart_required, (std::vector<std::string>{"dataplane.workers: 1 -> 2",
+                                                                "control.group: (none) -> adm"}));
   EXPECT_EQ(controller_->running().dataplane.workers, 1u);
+  EXPECT_EQ(controller_->running().control.group, "");
   EXPECT_EQ(table().tcp_timeout_ms, 20000u);  // reloadable
 }
 

@@ -65,9 +65,9 @@ class CounterCollectorTest : public ::testing::Test {
     w0_.counters.icmp_echo_replies = 1;
     w0_.counters.nat_reply_packets = 2;
     w0_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNoService)] = 2;
-    w0_.services[3] = {.packets = 7, .bytes = 700, .new_flows = 3};
-    w0_.backends[5] = {.packets = 4, .bytes = 400, .new_flows = 2};
-    w0_.backends[9] = {.packets = 3, .bytes = 300, .new_flows = 1};
+    w0_.services[3] = {.packets = 7, .bytes = 700, .new_flows = 3, .active_flows = 2};
+    w0_.backends[5] = {.packets = 4, .bytes = 400, .new_flows = 2, .active_flows = 1};
+    w0_.backends[9] = {.packets = 3, .bytes = 300, .new_flows = 1, .active_flows = 1};
 
     w1_.counters.rx_packets = 5;
     w1_.counters.rx_bytes = 500;
@@ -79,8 +79,8 @@ class CounterCollectorTest : public ::testing::Test {
     w1_.counters.table_generation = 3;
     w1_.counters.icmp_too_big_sent = 4;
     w1_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNoService)] = 1;
-    w1_.services[3] = {.packets = 5, .bytes = 510, .new_flows = 1};
-    w1_.backends[9] = {.packets = 5, .bytes = 510, .new_flows = 1};
+    w1_.services[3] = {.packets = 5, .bytes = 510, .new_flows = 1, .active_flows = 1};
+    w1_.backends[9] = {.packets = 5, .bytes = 510, .new_flows = 1, .active_flows = 1};
     w1_.services[4] = {.packets = 99, .bytes = 99, .new_flows = 99};  // not on the board
 
     control_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNeighborFailed)] = 6;
@@ -123,6 +123,9 @@ TEST_F(CounterCollectorTest, SumsOverLcores) {
             810);
   EXPECT_EQ(series.at("sluice_backend_new_flows_total{service=\"web\",backend=\"[fd00::12]:80\"}"),
             2);
+  EXPECT_EQ(series.at("sluice_service_active_flows{service=\"web\"}"), 3);
+  EXPECT_EQ(series.at("sluice_backend_active_flows{service=\"web\",backend=\"10.0.0.11:80\"}"), 1);
+  EXPECT_EQ(series.at("sluice_backend_active_flows{service=\"web\",backend=\"[fd00::12]:80\"}"), 2);
   EXPECT_EQ(series.at("sluice_flow_table_entries{family=\"ipv4\"}"), 5);
   EXPECT_EQ(series.at("sluice_flow_table_entries{family=\"ipv6\"}"), 2);
   EXPECT_EQ(series.at("sluice_worker_busy_seconds_total{worker=\"0\"}"), 3);
@@ -161,7 +164,7 @@ TEST_F(CounterCollectorTest, EveryDropReasonHasASeries) {
 TEST_F(CounterCollectorTest, TypesAndHelp) {
   const CounterCollector collector(Sources());
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 19);
+  EXPECT_EQ(families.size(), 21);
   for (const auto& family : families) {
     EXPECT_FALSE(family.help.empty()) << family.name;
     const bool total = family.name.ends_with("_total");
@@ -169,6 +172,8 @@ TEST_F(CounterCollectorTest, TypesAndHelp) {
   }
   EXPECT_EQ(Find(families, "sluice_flow_table_entries")->type, MetricType::Gauge);
   EXPECT_EQ(Find(families, "sluice_worker_table_generation")->type, MetricType::Gauge);
+  EXPECT_EQ(Find(families, "sluice_backend_active_flows")->type, MetricType::Gauge);
+  EXPECT_EQ(Find(families, "sluice_service_active_flows")->type, MetricType::Gauge);
   EXPECT_EQ(Find(families, "sluice_worker_busy_ratio")->type, MetricType::Gauge);
 }
 
@@ -176,7 +181,7 @@ TEST_F(CounterCollectorTest, PerBackendOffDropsEveryBackendFamily) {
   board_.SetPerBackendMetrics(false);
   const CounterCollector collector(Sources());
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 16);
+  EXPECT_EQ(families.size(), 17);
   for (const auto& family : families) {
     EXPECT_FALSE(family.name.starts_with("sluice_backend_")) << family.name;
   }
@@ -209,7 +214,7 @@ TEST(CounterCollectorEmptyTest, FamiliesWithoutServicesOrWorkers) {
   StatusBoard board;
   const CounterCollector collector({.board = &board});
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 19);
+  EXPECT_EQ(families.size(), 21);
   EXPECT_THAT(Find(families, "sluice_service_packets_total")->metric, IsEmpty());
   EXPECT_THAT(Find(families, "sluice_worker_busy_ratio")->metric, IsEmpty());
   EXPECT_THAT(Find(families, "sluice_worker_table_generation")->metric, IsEmpty());

@@ -43,6 +43,18 @@ TEST(SluicectlCommandLineTest, JsonGoesFirstToTheDaemon) {
   EXPECT_THAT(cl->request, ElementsAre("--json", "drain", "web", "[fd00::1]:80"));
 }
 
+TEST(SluicectlCommandLineTest, ListViewsAndLookup) {
+  auto cl = Parse({"--json", "list", "--stats"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_THAT(cl->request, ElementsAre("--json", "list", "--stats"));
+  cl = Parse({"list", "--rate"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_THAT(cl->request, ElementsAre("list", "--rate"));
+  cl = Parse({"lookup", "udp", "fd00::1", "5353", "fd00::100", "53"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_THAT(cl->request, ElementsAre("lookup", "udp", "fd00::1", "5353", "fd00::100", "53"));
+}
+
 TEST(SluicectlCommandLineTest, Help) {
   auto cl = Parse({"--help", "nonsense"});
   ASSERT_TRUE(cl.ok()) << cl.status();
@@ -56,7 +68,15 @@ TEST(SluicectlCommandLineTest, UsageErrors) {
   EXPECT_EQ(Parse({"frobnicate"}).status().message(), "unknown command 'frobnicate'");
   EXPECT_EQ(Parse({"--bogus", "list"}).status().message(), "unknown option '--bogus'");
   EXPECT_EQ(Parse({"list", "extra"}).status().message(),
-            "'list' takes 0 argument(s), got 1: sluicectl list");
+            "'list' takes 0 argument(s), got 1: sluicectl list [--stats|--rate]");
+  EXPECT_EQ(Parse({"list", "--bogus"}).status().message(),
+            "'list' has no option '--bogus': sluicectl list [--stats|--rate]");
+  EXPECT_EQ(Parse({"list", "--stats", "--rate"}).status().message(),
+            "'list' takes 0 argument(s), got 1: sluicectl list [--stats|--rate]");
+  EXPECT_EQ(Parse({"status", "--stats"}).status().message(),
+            "'status' has no option '--stats': sluicectl status");
+  EXPECT_EQ(Parse({"lookup", "tcp", "10.0.0.1", "1234", "10.0.100.1"}).status().message(),
+            "'lookup' takes 5 argument(s), got 4: sluicectl lookup tcp|udp SRC SPORT DST DPORT");
   EXPECT_EQ(Parse({"drain", "web"}).status().message(),
             "'drain' takes 2 argument(s), got 1: sluicectl drain SERVICE BACKEND");
   EXPECT_EQ(Parse({"undrain", "a", "b", "c"}).status().message(),

@@ -47,19 +47,91 @@ TEST(StatusFormatTest, ListIsExact) {
   EXPECT_EQ(FormatList(Example()),
             // serving counts backends that take new flows: .13 is drained.
             "service web 10.99.0.100:80 tcp dr maglev health=http backends=3 serving=1\n"
-            "  backend 10.99.0.11:80 weight 100 up\n"
-            "  backend 10.99.0.12:80 weight 100 down (connect refused)\n"
-            "  backend 10.99.0.13:80 weight 100 up drained(runtime)\n"
+            "  backend 10.99.0.11:80 weight 100 active=0 up\n"
+            "  backend 10.99.0.12:80 weight 100 active=0 down (connect refused)\n"
+            "  backend 10.99.0.13:80 weight 100 active=0 up drained(runtime)\n"
             "service dns [fd00::53]:53 udp nat maglev health=none backends=1 serving=0\n"
-            "  backend [fd00::1]:53 weight 0 down drained\n");
+            "  backend [fd00::1]:53 weight 0 active=0 down drained\n");
+}
+
+ListTrafficByIds ExampleTraffic() {
+  ListTrafficByIds t;
+  t.services[1] = {.active_flows = 5,
+                   .new_flows = 40,
+                   .packets = 1000,
+                   .bytes = 64000,
+                   .new_flows_per_s = 2.5,
+                   .packets_per_s = 120,
+                   .bytes_per_s = 7680.4};
+  t.backends[1] = {.active_flows = 3,
+                   .new_flows = 25,
+                   .packets = 600,
+                   .bytes = 38400,
+                   .new_flows_per_s = 1.25,
+                   .packets_per_s = 70.5,
+                   .bytes_per_s = 4512};
+  t.backends[3] = {.active_flows = 2, .new_flows = 15, .packets = 400, .bytes = 25600};
+  return t;  // dns and its backend: nothing (zeros)
+}
+
+TEST(StatusFormatTest, ListShowsActiveFlows) {
+  EXPECT_EQ(FormatList(Example(), ExampleTraffic()),
+            "service web 10.99.0.100:80 tcp dr maglev health=http backends=3 serving=1\n"
+            "  backend 10.99.0.11:80 weight 100 active=3 up\n"
+            "  backend 10.99.0.12:80 weight 100 active=0 down (connect refused)\n"
+            "  backend 10.99.0.13:80 weight 100 active=2 up drained(runtime)\n"
+            "service dns [fd00::53]:53 udp nat maglev health=none backends=1 serving=0\n"
+            "  backend [fd00::1]:53 weight 0 active=0 down drained\n");
+}
+
+TEST(StatusFormatTest, ListStatsIsExact) {
+  EXPECT_EQ(FormatList(Example(), ExampleTraffic(), ListView::kStats),
+            "service web 10.99.0.100:80 tcp dr maglev active=5 new_flows=40 packets=1000 "
+            "bytes=64000\n"
+            "  backend 10.99.0.11:80 active=3 new_flows=25 packets=600 bytes=38400\n"
+            "  backend 10.99.0.12:80 active=0 new_flows=0 packets=0 bytes=0\n"
+            "  backend 10.99.0.13:80 active=2 new_flows=15 packets=400 bytes=25600\n"
+            "service dns [fd00::53]:53 udp nat maglev active=0 new_flows=0 packets=0 bytes=0\n"
+            "  backend [fd00::1]:53 active=0 new_flows=0 packets=0 bytes=0\n");
+}
+
+TEST(StatusFormatTest, ListRateIsExact) {
+  EXPECT_EQ(FormatList(Example(), ExampleTraffic(), ListView::kRate),
+            "service web 10.99.0.100:80 tcp dr maglev new_flows/s=2.5 packets/s=120 "
+            "bytes/s=7680\n"
+            "  backend 10.99.0.11:80 new_flows/s=1.2 packets/s=70 bytes/s=4512\n"
+            "  backend 10.99.0.12:80 new_flows/s=0.0 packets/s=0.0 bytes/s=0.0\n"
+            "  backend 10.99.0.13:80 new_flows/s=0.0 packets/s=0.0 bytes/s=0.0\n"
+            "service dns [fd00::53]:53 udp nat maglev new_flows/s=0.0 packets/s=0.0 bytes/s=0.0\n"
+            "  backend [fd00::1]:53 new_flows/s=0.0 packets/s=0.0 bytes/s=0.0\n");
+}
+
+TEST(StatusFormatTest, ListJsonCarriesActiveFlowsStatsAndRates) {
+  const std::string state = FormatListJson(Example(), ExampleTraffic());
+  EXPECT_NE(state.find("\"serving\":1,\"active_flows\":5,\"backends\":["), std::string::npos)
+      << state;
+  EXPECT_NE(state.find("\"health_detail\":\"200\",\"active_flows\":3}"), std::string::npos)
+      << state;
+  EXPECT_EQ(state.find("\"stats\""), std::string::npos);
+  const std::string stats = FormatListJson(Example(), ExampleTraffic(), ListView::kStats);
+  EXPECT_NE(stats.find("\"active_flows\":3,\"stats\":{\"new_flows\":25,\"packets\":600,"
+                       "\"bytes\":38400}}"),
+            std::string::npos)
+      << stats;
+  const std::string rate = FormatListJson(Example(), ExampleTraffic(), ListView::kRate);
+  EXPECT_NE(rate.find("\"active_flows\":5,\"rate\":{\"new_flows_per_second\":2.5,"
+                      "\"packets_per_second\":120,\"bytes_per_second\":7680.4}"),
+            std::string::npos)
+      << rate;
 }
 
 TEST(StatusFormatTest, ListShowsBothDrainsInOrder) {
   StatusSnapshot s = Example();
   s.services[0].backends[1].config_drain = true;
   s.services[0].backends[1].runtime_drain = true;
-  EXPECT_NE(FormatList(s).find("  backend 10.99.0.12:80 weight 100 down drained drained(runtime) "
-                               "(connect refused)\n"),
+  EXPECT_NE(FormatList(s).find(
+                "  backend 10.99.0.12:80 weight 100 active=0 down drained drained(runtime) "
+                "(connect refused)\n"),
             std::string::npos);
 }
 
@@ -113,11 +185,13 @@ TEST(StatusFormatTest, ListJsonIsExact) {
   EXPECT_EQ(FormatListJson(s),
             R"({"table_generation":7,"services":[{"id":1,"name":"web","vip":"10.99.0.100:80",)"
             R"("protocol":"tcp","forwarding":"dr","scheduler":"maglev","health":"http",)"
-            R"("backends_total":2,"serving":1,"backends":[)"
+            R"("backends_total":2,"serving":1,"active_flows":0,"backends":[)"
             R"({"id":1,"address":"10.99.0.11:80","weight":100,"up":true,"serving":true,)"
-            R"("config_drain":false,"runtime_drain":false,"health_detail":"200"},)"
+            R"("config_drain":false,"runtime_drain":false,"health_detail":"200",)"
+            R"("active_flows":0},)"
             R"({"id":2,"address":"10.99.0.12:80","weight":100,"up":false,"serving":false,)"
-            R"("config_drain":false,"runtime_drain":false,"health_detail":"said \"no\""}]}]})"
+            R"("config_drain":false,"runtime_drain":false,"health_detail":"said \"no\"",)"
+            R"("active_flows":0}]}]})"
             "\n");
   EXPECT_EQ(FormatListJson(StatusSnapshot{}), "{\"table_generation\":0,\"services\":[]}\n");
 }

@@ -516,12 +516,20 @@ e2e_metric() {
 e2e_ctl_field() { sluicectl status 2>/dev/null | awk -v k="$1" '$1 == k {print $2; exit}'; }
 
 # e2e_backend_state SERVICE ADDRESS:PORT: that backend's line of `sluicectl list`, after
-# the weight ("up", "down (connect refused)", "up drained(runtime)", ...).
+# the weight and active flows ("up", "down (connect refused)", "up drained(runtime)", ...).
 e2e_backend_state() {
   sluicectl list 2>/dev/null | awk -v s="$1" -v b="$2" '
     $1 == "service" {svc = $2; next}
     svc == s && $1 == "backend" && $2 == b {
-      sub(/^ *backend [^ ]+ weight [0-9]+ /, ""); print; exit}'
+      sub(/^ *backend [^ ]+ weight [0-9]+ active=[0-9]+ /, ""); print; exit}'
+}
+
+# e2e_active_flows SERVICE ADDRESS:PORT: that backend's active=N in `sluicectl list`.
+e2e_active_flows() {
+  sluicectl list 2>/dev/null | awk -v s="$1" -v b="$2" '
+    $1 == "service" {svc = $2; next}
+    svc == s && $1 == "backend" && $2 == b {
+      for (i = 3; i <= NF; i++) if ($i ~ /^active=/) {sub(/^active=/, "", $i); print $i; exit}}'
 }
 
 # e2e_serving SERVICE: serving=N of that service in `sluicectl list`.
