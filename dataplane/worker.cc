@@ -487,11 +487,10 @@ uint64_t Worker::Age(const ForwardingTable& table) {
   last_sweep_ms_ = now_ms_;
   const auto budget = static_cast<uint32_t>(std::min<uint64_t>(due, setup_.sweep_budget));
   aging_table_ = &table;
-  const uint64_t expired =
-      flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms,
-                   &Worker::OnFlowExpired, this) +
-      flows6_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms,
-                    &Worker::OnFlowExpired6, this);
+  const uint64_t expired = flows_.Sweep(now_ms_, budget, table.tcp_timeout_ms, table.udp_timeout_ms,
+                                        &Worker::OnFlowExpired, this) +
+                           flows6_.Sweep(now_ms_, budget, table.tcp_timeout_ms,
+                                         table.udp_timeout_ms, &Worker::OnFlowExpired6, this);
   stats_.counters.flows_expired += expired;
   return expired;
 }

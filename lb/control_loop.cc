@@ -17,6 +17,7 @@
 #include "lb/daemon.h"
 #include "lb/flow_lookup.h"
 #include "lb/health_collector.h"
+#include "lb/lcore_sums.h"
 #include "lb/metrics_server.h"
 #include "lb/port_collector.h"
 #include "lb/signals.h"
@@ -24,7 +25,6 @@
 #include "lb/status_format.h"
 #include "lb/telemetry_commands.h"
 #include "lb/worker_busy_sampler.h"
-#include "lb/lcore_sums.h"
 
 namespace sluice::lb {
 
