@@ -136,7 +136,11 @@ std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>&
   }
   if (cmd == "lookup" && args.size() == 6) return Lookup(args, json);
   if (cmd == "status" && args.size() == 1) {
-    const StatusSnapshot snapshot = board_.Snapshot();
+    StatusSnapshot snapshot = board_.Snapshot();
+    for (size_t i = 0; i < appliance_.worker_count(); ++i) {
+      snapshot.worker_table_generations.push_back(
+          appliance_.worker_stats(i).counters.table_generation);
+    }
     return {0, json ? FormatStatusJson(snapshot) : FormatStatus(snapshot)};
   }
   if (cmd == "reload" && args.size() == 1) {

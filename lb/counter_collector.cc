@@ -164,6 +164,26 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
   out.push_back(Counter("sluice_nat_reply_packets_total",
                         "Backend replies translated back to the VIP (nat services).",
                         Sum(all, &LcoreCounters::nat_reply_packets)));
+  out.push_back(Counter("sluice_nat_reply_bytes_total",
+                        "Bytes of backend replies translated back to the VIP (nat services).",
+                        Sum(all, &LcoreCounters::nat_reply_bytes)));
+  out.push_back(Counter("sluice_icmp_too_big_suppressed_total",
+                        "ICMP frag-needed / packet-too-big errors the rate limit held back.",
+                        Sum(all, &LcoreCounters::icmp_errors_suppressed)));
+  out.push_back(Counter("sluice_icmp_errors_forwarded_total",
+                        "ICMP errors about a VIP flow (frag-needed, packet-too-big, unreachable, "
+                        "time-exceeded) sent on to the backend that owns the quoted flow.",
+                        Sum(all, &LcoreCounters::icmp_errors_forwarded)));
+  auto neighbor =
+      MakeFamily("sluice_neighbor_packets_sent_total",
+                 "ARP and NDP packets the control thread sent, by kind.", MetricType::Counter);
+  AddSample(neighbor, Sum(all, &LcoreCounters::arp_requests_sent), {{"kind", "arp_request"}});
+  AddSample(neighbor, Sum(all, &LcoreCounters::arp_replies_sent), {{"kind", "arp_reply"}});
+  AddSample(neighbor, Sum(all, &LcoreCounters::nd_solicitations_sent),
+            {{"kind", "nd_solicitation"}});
+  AddSample(neighbor, Sum(all, &LcoreCounters::nd_advertisements_sent),
+            {{"kind", "nd_advertisement"}});
+  out.push_back(std::move(neighbor));
   return out;
 }
 

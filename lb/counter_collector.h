@@ -44,7 +44,9 @@ class CounterCollector : public prometheus::Collectable {
   // sluice_flow_table_capacity{family}, sluice_worker_table_generation{worker},
   // sluice_worker_busy_seconds_total{worker}, sluice_worker_busy_ratio{worker},
   // sluice_icmp_echo_replies_total, sluice_icmp_too_big_sent_total,
-  // sluice_nat_reply_packets_total. Every other family is present even without series.
+  // sluice_nat_reply_{packets,bytes}_total, sluice_icmp_too_big_suppressed_total,
+  // sluice_icmp_errors_forwarded_total, sluice_neighbor_packets_sent_total{kind}. Every
+  // other family is present even without series.
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:

@@ -60,6 +60,9 @@ struct StatusSnapshot {
   std::vector<ServiceStatus> services;
   ReloadStatus reload;
   bool per_backend_metrics = true;  // config metrics.per_backend, as last applied
+  // The generation each worker last used, indexed by worker. Not kept on the board:
+  // whoever answers `status` reads it from the workers' counters at that moment.
+  std::vector<uint64_t> worker_table_generations;
 };
 
 class StatusBoard {

@@ -138,6 +138,11 @@ std::string FormatStatus(const StatusSnapshot& snapshot) {
                    reload.successes, "\n", "reloads_failed ", reload.failures, "\n", "last_reload ",
                    reload.last_successful ? "ok" : "failed", "\n", "last_reload_success_time ",
                    Rfc3339OrNever(reload.last_success_time), "\n");
+  for (size_t i = 0; i < snapshot.worker_table_generations.size(); ++i) {
+    const uint64_t g = snapshot.worker_table_generations[i];
+    absl::StrAppend(&out, "worker ", i, " table_generation ", g,
+                    g == snapshot.table_generation ? "\n" : " (behind)\n");
+  }
   if (!reload.last_summary.empty())
     absl::StrAppend(&out, "last_summary ", reload.last_summary, "\n");
   for (const std::string& change : reload.restart_required) {
@@ -183,14 +188,15 @@ std::string FormatStatusJson(const StatusSnapshot& snapshot) {
   const std::string success_time = reload.last_success_time == absl::InfinitePast()
                                        ? "null"
                                        : JsonQuote(Rfc3339OrNever(reload.last_success_time));
-  return absl::StrCat("{\"table_generation\":", snapshot.table_generation,
-                      ",\"reloads_succeeded\":", reload.successes,
-                      ",\"reloads_failed\":", reload.failures,
-                      ",\"last_reload\":", reload.last_successful ? "\"ok\"" : "\"failed\"",
-                      ",\"last_reload_success_time\":", success_time,
-                      ",\"last_summary\":", JsonQuote(reload.last_summary),
-                      ",\"restart_required\":", JsonStringArray(reload.restart_required),
-                      ",\"last_error\":", JsonStringArray(ErrorLines(reload.last_error)), "}\n");
+  return absl::StrCat(
+      "{\"table_generation\":", snapshot.table_generation, ",\"worker_table_generations\":[",
+      absl::StrJoin(snapshot.worker_table_generations, ","), "]",
+      ",\"reloads_succeeded\":", reload.successes, ",\"reloads_failed\":", reload.failures,
+      ",\"last_reload\":", reload.last_successful ? "\"ok\"" : "\"failed\"",
+      ",\"last_reload_success_time\":", success_time,
+      ",\"last_summary\":", JsonQuote(reload.last_summary),
+      ",\"restart_required\":", JsonStringArray(reload.restart_required),
+      ",\"last_error\":", JsonStringArray(ErrorLines(reload.last_error)), "}\n");
 }
 
 }  // namespace sluice::lb

@@ -207,6 +207,18 @@ e2e_wait 3 metric1 && pass "metric sluice_config_last_reload_successful back to 
   fail "metric sluice_config_last_reload_successful not back to 1 within 3 s"
 grep -q '^last_reload ok$' <<<"$(sluicectl status)" && pass "status: last_reload ok" ||
   fail "status after a good reload: $(sluicectl status | tr '\n' ';')"
+# Every worker applies the latest table within a loop iteration (issue 6: status shows
+# the generation per worker).
+workers_current() {
+  local st published
+  st=$(sluicectl status) || return 1
+  published=$(awk '$1 == "table_generation" {print $2}' <<<"$st")
+  grep -q '^worker 0 table_generation ' <<<"$st" &&
+    ! grep -q '^worker .* (behind)$' <<<"$st" &&
+    [ -z "$(awk -v g="$published" '$1 == "worker" && $4 != g' <<<"$st")" ]
+}
+e2e_wait 2 workers_current && pass "status: every worker on the published table generation" ||
+  fail "status: a worker behind the published table: $(sluicectl status | tr '\n' ';')"
 
 step "4. the long download and the client loop"
 e2e_slow_check "$E2E_SLOW_BACKEND"

@@ -78,6 +78,9 @@ class CounterCollectorTest : public ::testing::Test {
     w1_.counters.busy_cycles = 500;
     w1_.counters.table_generation = 3;
     w1_.counters.icmp_too_big_sent = 4;
+    w1_.counters.icmp_errors_suppressed = 5;
+    w1_.counters.icmp_errors_forwarded = 6;
+    w1_.counters.nat_reply_bytes = 7;
     w1_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNoService)] = 1;
     w1_.services[3] = {.packets = 5, .bytes = 510, .new_flows = 1, .active_flows = 1};
     w1_.backends[9] = {.packets = 5, .bytes = 510, .new_flows = 1, .active_flows = 1};
@@ -85,6 +88,8 @@ class CounterCollectorTest : public ::testing::Test {
 
     control_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNeighborFailed)] = 6;
     control_.counters.icmp_echo_replies = 2;
+    control_.counters.arp_requests_sent = 8;
+    control_.counters.nd_advertisements_sent = 9;
   }
 
   CounterSources Sources() {
@@ -139,6 +144,13 @@ TEST_F(CounterCollectorTest, SumsOverLcores) {
   EXPECT_EQ(series.at("sluice_icmp_echo_replies_total{}"), 3);
   EXPECT_EQ(series.at("sluice_icmp_too_big_sent_total{}"), 4);
   EXPECT_EQ(series.at("sluice_nat_reply_packets_total{}"), 2);
+  EXPECT_EQ(series.at("sluice_nat_reply_bytes_total{}"), 7);
+  EXPECT_EQ(series.at("sluice_icmp_too_big_suppressed_total{}"), 5);
+  EXPECT_EQ(series.at("sluice_icmp_errors_forwarded_total{}"), 6);
+  EXPECT_EQ(series.at("sluice_neighbor_packets_sent_total{kind=\"arp_request\"}"), 8);
+  EXPECT_EQ(series.at("sluice_neighbor_packets_sent_total{kind=\"arp_reply\"}"), 0);
+  EXPECT_EQ(series.at("sluice_neighbor_packets_sent_total{kind=\"nd_solicitation\"}"), 0);
+  EXPECT_EQ(series.at("sluice_neighbor_packets_sent_total{kind=\"nd_advertisement\"}"), 9);
   // Only the services and backends on the board have series.
   size_t service_series = 0;
   for (const auto& [name, value] : series) {
@@ -164,7 +176,7 @@ TEST_F(CounterCollectorTest, EveryDropReasonHasASeries) {
 TEST_F(CounterCollectorTest, TypesAndHelp) {
   const CounterCollector collector(Sources());
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 21);
+  EXPECT_EQ(families.size(), 25);
   for (const auto& family : families) {
     EXPECT_FALSE(family.help.empty()) << family.name;
     const bool total = family.name.ends_with("_total");
@@ -181,7 +193,7 @@ TEST_F(CounterCollectorTest, PerBackendOffDropsEveryBackendFamily) {
   board_.SetPerBackendMetrics(false);
   const CounterCollector collector(Sources());
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 17);
+  EXPECT_EQ(families.size(), 21);
   for (const auto& family : families) {
     EXPECT_FALSE(family.name.starts_with("sluice_backend_")) << family.name;
   }
@@ -214,7 +226,7 @@ TEST(CounterCollectorEmptyTest, FamiliesWithoutServicesOrWorkers) {
   StatusBoard board;
   const CounterCollector collector({.board = &board});
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 21);
+  EXPECT_EQ(families.size(), 25);
   EXPECT_THAT(Find(families, "sluice_service_packets_total")->metric, IsEmpty());
   EXPECT_THAT(Find(families, "sluice_worker_busy_ratio")->metric, IsEmpty());
   EXPECT_THAT(Find(families, "sluice_worker_table_generation")->metric, IsEmpty());

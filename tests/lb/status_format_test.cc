@@ -155,12 +155,15 @@ TEST(StatusFormatTest, StatusAfterAFailedReload) {
               .last_error = "a.yaml:3:5: error: x\na.yaml:9:1: error: y\n",
               .last_summary = "1 backend added",
               .restart_required = {"dataplane.workers", "dataplane.ports"}};
+  s.worker_table_generations = {7, 6};
   EXPECT_EQ(FormatStatus(s),
             "table_generation 7\n"
             "reloads_succeeded 2\n"
             "reloads_failed 1\n"
             "last_reload failed\n"
             "last_reload_success_time 2023-11-14T22:13:20+00:00\n"
+            "worker 0 table_generation 7\n"
+            "worker 1 table_generation 6 (behind)\n"
             "last_summary 1 backend added\n"
             "restart_required dataplane.workers\n"
             "restart_required dataplane.ports\n"
@@ -198,7 +201,8 @@ TEST(StatusFormatTest, ListJsonIsExact) {
 
 TEST(StatusFormatTest, StatusJsonIsExact) {
   EXPECT_EQ(FormatStatusJson(StatusSnapshot{}),
-            R"({"table_generation":0,"reloads_succeeded":0,"reloads_failed":0,)"
+            R"({"table_generation":0,"worker_table_generations":[],"reloads_succeeded":0,)"
+            R"("reloads_failed":0,)"
             R"("last_reload":"ok","last_reload_success_time":null,"last_summary":"",)"
             R"("restart_required":[],"last_error":[]})"
             "\n");
@@ -209,8 +213,10 @@ TEST(StatusFormatTest, StatusJsonIsExact) {
               .last_success_time = absl::FromUnixSeconds(1700000000),
               .last_error = "a.yaml:3:5: error: bad \"x\"\n",
               .restart_required = {"dataplane.workers"}};
+  s.worker_table_generations = {0, 0};
   EXPECT_EQ(FormatStatusJson(s),
-            R"({"table_generation":0,"reloads_succeeded":1,"reloads_failed":1,)"
+            R"({"table_generation":0,"worker_table_generations":[0,0],"reloads_succeeded":1,)"
+            R"("reloads_failed":1,)"
             R"("last_reload":"failed","last_reload_success_time":"2023-11-14T22:13:20+00:00",)"
             R"("last_summary":"","restart_required":["dataplane.workers"],)"
             R"("last_error":["a.yaml:3:5: error: bad \"x\""]})"
