@@ -178,6 +178,18 @@ out=$(ip netns exec "${prefix}client" timeout 10 "$TOPO_PYTHON" tests/e2e/lib/cl
 echo "  $(tail -n 1 <<<"$out")"
 echo "  (direct routing: the backend's socket is the VIP's, and it answered the client itself)"
 
+say "what Sluice saw: sluicectl lookup of that connection, list --stats, the metrics endpoint"
+peer=$(tail -n 1 <<<"$out" | sed -n 's/.*peer=\([0-9.]*\):\([0-9]*\).*/\1 \2/p')
+if [ -n "$peer" ]; then
+  # shellcheck disable=SC2086  # "ADDRESS PORT" splits into two arguments on purpose
+  ctl lookup tcp $peer "$TOPO_VIP" 80 2>&1 | head -n 1 | sed 's/^/  /'
+fi
+ctl list --stats 2>&1 | sed 's/^/  /'
+ip netns exec "${prefix}lb" "$TOPO_PYTHON" -c \
+  'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9750/metrics").read().decode())' \
+  2>/dev/null | grep -E '^sluice_(backend_new_flows_total|drops_total\{reason="no_service"|port_rx_packets_total)' |
+  sed 's/^/  /'
+
 say "b2's server stops: the health checks take it out (fall 2 x 500 ms)"
 topo_stop_backend "$prefix" b2
 wait_serving 2
@@ -203,7 +215,7 @@ if [ "$mode" = keep ]; then
   ip netns exec ${prefix}client curl -s http://$TOPO_VIP/whoami
   ip netns exec ${prefix}client curl -s -o /dev/null -w '%{size_download} bytes\\n' 'http://$TOPO_VIP/slow?seconds=5'
   ip netns exec ${prefix}client ping -c 3 $TOPO_VIP
-  $sluicectl_bin --socket /run/sluice-demo/sluice.sock list      (also: status, drain web 10.99.0.12:80, reload)
+  $sluicectl_bin --socket /run/sluice-demo/sluice.sock list      (also: list --stats|--rate, status, lookup tcp SRC SPORT DST DPORT, drain web 10.99.0.12:80, reload)
   ip netns exec ${prefix}lb python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9750/metrics").read().decode())' | grep ^sluice_
   ip netns exec ${prefix}sw tcpdump -eni br-data      (apt-get install tcpdump)
   less $run/sluice.log
