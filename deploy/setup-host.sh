@@ -29,7 +29,8 @@ Usage: deploy/setup-host.sh [OPTIONS]
 
 Checks the host and prepares it for Sluice. Without --pages and --bind it only checks.
 
-  --pages N           reserve N hugepages (per NUMA node, or on --node), mount hugetlbfs
+  --pages N           have at least N hugepages on each NUMA node (or on --node), never
+                      fewer than now, and hugetlbfs mounted
   --page-size 2M|1G   hugepage size (default 2M)
   --node N            reserve on NUMA node N only
   --huge-dir DIR      hugetlbfs mount point when none of that size exists (/dev/hugepages)
@@ -219,6 +220,8 @@ hugepage_dirs() {
   fi
 }
 
+short_dirs=()  # hugepage directories (nodes) holding fewer than --pages pages
+
 check_memory() {
   [ -n "$pages" ] || return 0
   if [ ! -d "$SYS/kernel/mm/hugepages/hugepages-${page_kb}kB" ]; then
@@ -232,7 +235,10 @@ check_memory() {
       return 0
     fi
     current=$(cat "$dir/nr_hugepages")
-    [ "$current" -ge "$pages" ] || missing_pages=$((missing_pages + pages - current))
+    if [ "$current" -lt "$pages" ]; then
+      missing_pages=$((missing_pages + pages - current))
+      short_dirs+=("$dir")
+    fi
   done < <(hugepage_dirs)
   local available_kb need_kb=$((missing_pages * page_kb))
   available_kb=$(awk '/^MemAvailable:/ {print $2}' "$PROC/meminfo")
@@ -411,10 +417,20 @@ hugetlbfs_mounted() {
 }
 
 reserve_hugepages() {
-  local args=(dpdk-hugepages.py -p "$page_size")
-  [ -z "$node" ] || args+=(-n "$node")
-  if [ "$page_size" = 1G ]; then args+=(-r "${pages}G"); else args+=(-r "$((pages * 2))M"); fi
-  run "${args[@]}" || change_failed "dpdk-hugepages.py could not reserve the pages"
+  # Only where pages are missing, one node at a time: dpdk-hugepages.py sets the count,
+  # and lowering a reservation could take pages from a running process.
+  local size dir
+  if [ "$page_size" = 1G ]; then size="${pages}G"; else size="$((pages * 2))M"; fi
+  for dir in "${short_dirs[@]}"; do
+    if [[ $dir =~ /node([0-9]+)/hugepages/ ]]; then
+      run dpdk-hugepages.py -p "$page_size" -n "${BASH_REMATCH[1]}" -r "$size" ||
+        change_failed "dpdk-hugepages.py could not reserve the pages"
+    else
+      run dpdk-hugepages.py -p "$page_size" -r "$size" ||
+        change_failed "dpdk-hugepages.py could not reserve the pages"
+    fi
+  done
+  [ ${#short_dirs[@]} -gt 0 ] || ok "hugepages: $pages $page_size page(s) already reserved"
   if hugetlbfs_mounted; then
     ok "hugetlbfs for $page_size pages is mounted"
   else
@@ -423,7 +439,7 @@ reserve_hugepages() {
       change_failed "dpdk-hugepages.py could not mount hugetlbfs on $huge_dir"
   fi
   [ "$dry_run" = 1 ] && return 0
-  local dir got
+  local got
   while read -r dir; do
     got=$(cat "$dir/nr_hugepages")
     [ "$got" -ge "$pages" ] || change_failed "hugepages: the kernel reserved $got of $pages $page_size pages in $dir (memory too fragmented: reserve them at boot, see below)"
@@ -457,7 +473,8 @@ print_advice() {
     if [ "$page_size" = 1G ]; then
       say "  kernel command line: default_hugepagesz=1G hugepagesz=1G hugepages=$pages (1G pages are only reliably available at boot)"
     else
-      say "  /etc/sysctl.d/80-sluice.conf: vm.nr_hugepages = $pages (or hugepages=$pages on the kernel command line)"
+      local total=$((pages * $(hugepage_dirs | wc -l)))
+      say "  /etc/sysctl.d/80-sluice.conf: vm.nr_hugepages = $total (all NUMA nodes together; or hugepages=$total on the kernel command line)"
     fi
     say "  /etc/fstab (systemd already mounts /dev/hugepages for the default size): nodev $huge_dir hugetlbfs pagesize=$page_size 0 0"
   fi
