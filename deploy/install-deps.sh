@@ -22,6 +22,8 @@ packages=(
   prometheus python3-yaml
   # code style (.clang-format, .clang-tidy)
   clang-format clang-tidy
+  # deploy/setup-host.sh is kept shellcheck-clean (tests/deploy/setup_host_test.sh)
+  shellcheck
 )
 
 missing=()

@@ -466,7 +466,7 @@ void Controller::PublishAndNote(std::unique_ptr<dp::ForwardingTable> table) {
     if (serving == 0 && (st.serving == SIZE_MAX || was_serving)) {
       events_.push_back(absl::StrFormat(
           "service %s: no serving backend (%u configured): new flows are dropped and counted "
-          "as no_usable_backend",
+          "as no_backend",
           st.config.name, st.backends.size()));
     } else if (serving != 0 && st.serving == 0) {
       events_.push_back(absl::StrFormat("service %s: %u of %u backends serving again",

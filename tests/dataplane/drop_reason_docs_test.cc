@@ -1,5 +1,6 @@
-// docs/dataplane.md documents exactly the drop reasons of dataplane/drop_reason.h: a
-// reason cannot be added, renamed or removed without the operator's table following.
+// The operator's drop-reason tables (docs/dataplane.md, docs/operations.md) list exactly
+// the drop reasons of dataplane/drop_reason.h: a reason cannot be added, renamed or
+// removed without both tables following.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -13,38 +14,55 @@
 namespace sluice::dataplane {
 namespace {
 
-std::set<std::string> DocumentedLabels(const std::string& markdown) {
-  // Rows of the table under "## Drop reasons": | `label` | ... |
-  const size_t start = markdown.find("## Drop reasons");
-  EXPECT_NE(start, std::string::npos) << "docs/dataplane.md lost its Drop reasons section";
+// Labels of the table rows (| `label` | ...) between `heading` and the next heading.
+std::set<std::string> DocumentedLabels(const std::string& path, const std::string& heading) {
+  std::ifstream file(path);
+  EXPECT_TRUE(file) << path << ": run from tests/dataplane (meson sets workdir)";
   std::set<std::string> labels;
-  std::istringstream in(markdown.substr(start));
   const std::regex row(R"(^\| `([a-z0-9_]+)` \|)");
   std::string line;
   std::smatch m;
-  while (std::getline(in, line)) {
-    if (std::regex_search(line, m, row)) labels.insert(m[1]);
+  bool in_section = false;
+  bool found = false;
+  while (std::getline(file, line)) {
+    if (line == heading) {
+      in_section = found = true;
+      continue;
+    }
+    if (in_section && line.starts_with("#")) break;
+    if (in_section && std::regex_search(line, m, row)) labels.insert(m[1]);
   }
+  EXPECT_TRUE(found) << path << " lost its \"" << heading << "\" section";
   return labels;
 }
 
-TEST(DropReasonDocsTest, EveryReasonIsDocumentedAndNothingElse) {
-  std::ifstream file("../../docs/dataplane.md");
-  ASSERT_TRUE(file) << "run from tests/dataplane (meson sets workdir)";
-  std::stringstream text;
-  text << file.rdbuf();
-  const std::set<std::string> documented = DocumentedLabels(text.str());
+std::set<std::string> CodeLabels() {
   std::set<std::string> code;
   for (const DropReasonInfo& info : kDropReasonInfo) {
     EXPECT_TRUE(code.insert(std::string(info.label)).second) << "duplicate label " << info.label;
     EXPECT_FALSE(info.help.empty()) << info.label;
   }
+  return code;
+}
+
+void ExpectSameLabels(const std::string& path, const std::string& heading) {
+  const std::set<std::string> documented = DocumentedLabels(path, heading);
+  const std::set<std::string> code = CodeLabels();
+  EXPECT_EQ(code.size(), kDropReasonCount);
   for (const std::string& label : code) {
-    EXPECT_TRUE(documented.contains(label)) << label << " is not in docs/dataplane.md";
+    EXPECT_TRUE(documented.contains(label)) << label << " is not in " << path;
   }
   for (const std::string& label : documented) {
-    EXPECT_TRUE(code.contains(label)) << label << " is documented but not a drop reason";
+    EXPECT_TRUE(code.contains(label)) << label << " is in " << path << " but not a drop reason";
   }
+}
+
+TEST(DropReasonDocsTest, DataplaneDocListsEveryReasonAndNothingElse) {
+  ExpectSameLabels("../../docs/dataplane.md", "## Drop reasons");
+}
+
+TEST(DropReasonDocsTest, OperationsGuideListsEveryReasonAndNothingElse) {
+  ExpectSameLabels("../../docs/operations.md", "### Drop reasons");
 }
 
 }  // namespace
