@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "lb/status_board.h"
 
 namespace sluice::lb {
@@ -11,14 +12,14 @@ namespace {
 
 BackendStatus Backend(uint32_t id, bool up, uint32_t weight = 100, bool drained = false) {
   return BackendStatus{.id = id,
-                       .address = "10.99.0.1" + std::to_string(id) + ":80",
+                       .address = absl::StrCat("10.99.0.", 10 + id, ":80"),
                        .weight = weight,
                        .runtime_drain = drained,
                        .up = up};
 }
 
 ServiceStatus Service(uint32_t id, std::string vip, std::vector<BackendStatus> backends) {
-  ServiceStatus s{.id = id, .name = "s" + std::to_string(id), .vip = std::move(vip)};
+  ServiceStatus s{.id = id, .name = absl::StrCat("s", id), .vip = std::move(vip)};
   s.backends = std::move(backends);
   return s;
 }
