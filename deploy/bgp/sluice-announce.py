@@ -38,6 +38,8 @@ def wanted_prefixes(returncode, stdout):
     that cannot vouch for its VIPs must not attract their traffic."""
     if returncode == EXIT_NO_DAEMON:
         return set(), "sluice is not running (sluicectl exit 3)"
+    if returncode == -1:
+        return set(), "no answer from sluice within the timeout"
     if returncode != 0:
         return set(), "sluicectl failed (exit %s)" % returncode
     try:

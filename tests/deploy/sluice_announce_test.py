@@ -35,6 +35,7 @@ class WantedPrefixesTest(unittest.TestCase):
     def test_any_other_failure_withdraws_everything(self):
         for code in (1, 2, -1, -2):
             self.assertEqual(sa.wanted_prefixes(code, UP_AND_DOWN)[0], set(), code)
+        self.assertIn("timeout", sa.wanted_prefixes(-1, "")[1])
 
     def test_malformed_answers_withdraw_everything(self):
         for text in ("", "VIP up", "{}", '{"vips":[{"prefix":"1.2.3.4/32"}]}',
