@@ -55,12 +55,27 @@ def wanted_prefixes(returncode, stdout):
         return set(), "unexpected answer from sluicectl (%s): %r" % (e, stdout[:200])
 
 
+def known_prefixes(returncode, stdout):
+    """Every prefix in a clean answer, up or down (empty otherwise)."""
+    if returncode != 0:
+        return set()
+    try:
+        return {str(vip["prefix"]) for vip in json.loads(stdout)["vips"]}
+    except (ValueError, KeyError, TypeError):
+        return set()
+
+
 class Announcer:
     """What has been announced, and the commands that move it to a new wanted set."""
 
     def __init__(self, next_hop="self"):
         self.next_hop = next_hop
         self.announced = set()
+
+    def assume_announced(self, prefixes):
+        """At start-up: these may have been announced by a previous run of this script
+        (ExaBGP keeps its routes when it respawns the process); withdraw them if down."""
+        self.announced |= set(prefixes)
 
     def commands(self, wanted):
         out = []
@@ -131,10 +146,15 @@ def main(argv):
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     reason = None
+    first = True
     try:
         while True:
             started = time.monotonic()
-            wanted, why = wanted_prefixes(*ask_sluice(args.sluicectl, args.socket, args.timeout))
+            answer = ask_sluice(args.sluicectl, args.socket, args.timeout)
+            wanted, why = wanted_prefixes(*answer)
+            if first:
+                announcer.assume_announced(known_prefixes(*answer) - wanted)
+                first = False
             if why != reason:
                 log(why)
                 reason = why

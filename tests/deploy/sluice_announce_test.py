@@ -68,6 +68,18 @@ class AnnouncerTest(unittest.TestCase):
         ])
         self.assertEqual(a.commands(set()), [])
 
+    def test_a_restarted_script_withdraws_what_is_down(self):
+        # ExaBGP respawns a script that died and keeps the routes it had announced.
+        a = sa.Announcer("self")
+        a.assume_announced(sa.known_prefixes(0, UP_AND_DOWN) - {"10.0.100.1/32", "fd00::1/128"})
+        self.assertEqual(a.commands({"10.0.100.1/32", "fd00::1/128"}), [
+            "withdraw route 10.0.100.2/32 next-hop self",
+            "announce route 10.0.100.1/32 next-hop self",
+            "announce route fd00::1/128 next-hop self",
+        ])
+        self.assertEqual(sa.known_prefixes(3, ""), set())
+        self.assertEqual(sa.known_prefixes(0, "nonsense"), set())
+
     def test_next_hop_address(self):
         a = sa.Announcer("10.99.0.2")
         self.assertEqual(a.commands({"10.0.100.1/32"}),
@@ -104,6 +116,8 @@ class ProcessTest(unittest.TestCase):
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL)
         try:
+            # First a withdraw of what is down, in case a previous run announced it.
+            self.assertEqual(p.stdout.readline(), b"withdraw route 10.0.100.2/32 next-hop self\n")
             self.assertEqual(p.stdout.readline(), b"announce route 10.0.100.1/32 next-hop self\n")
             self.assertEqual(p.stdout.readline(), b"announce route fd00::1/128 next-hop self\n")
             p.stdin.write(b"done\n")  # ExaBGP's acknowledgement: read and ignored
