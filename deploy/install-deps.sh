@@ -20,6 +20,9 @@ packages=(
   # Prometheus: promtool (check metrics/rules, test rules) and the server the end-to-end
   # test scrapes Sluice with; python3-yaml for tests/prometheus/check_queries.py
   prometheus python3-yaml
+  # BGP (docs/bgp.md): ExaBGP announces the VIPs from a Sluice host; BIRD 2 is the router
+  # in tests/e2e/bgp_test.sh (both packages ship a service: kept from starting, below)
+  exabgp bird2
   # code style (.clang-format, .clang-tidy)
   clang-format clang-tidy
   # deploy/setup-host.sh is kept shellcheck-clean (tests/deploy/setup_host_test.sh)
@@ -57,6 +60,18 @@ if [ "$own_policy" = 1 ]; then
   rm -f "$policy"
   trap - EXIT
 fi
+# Belt and braces: the BGP daemons must not run either (exabgp.service would read an empty
+# /etc/exabgp/exabgp.conf; bird.service would run BIRD with Debian's config).
+for unit in exabgp bird; do
+  if pgrep -x "$unit" >/dev/null 2>&1 || pgrep -f "^/usr/bin/python3 /usr/sbin/$unit" >/dev/null 2>&1; then
+    echo "install-deps: stopping the $unit service the package started"
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+      systemctl stop "$unit.service" || true
+    elif [ -x "/etc/init.d/$unit" ]; then
+      "/etc/init.d/$unit" stop >/dev/null || true
+    fi
+  fi
+done
 # Belt and braces: a prometheus daemon the install started anyway (it runs as the
 # package's user "prometheus"; the tests' own run as root) is stopped.
 if pgrep -u prometheus -x prometheus >/dev/null 2>&1; then

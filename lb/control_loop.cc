@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "build_config.h"
 #include "dataplane/packet_capture.h"
+#include "lb/announce_format.h"
 #include "lb/control_server.h"
 #include "lb/counter_collector.h"
 #include "lb/daemon.h"
@@ -142,6 +143,10 @@ std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>&
           appliance_.worker_stats(i).counters.table_generation);
     }
     return {0, json ? FormatStatusJson(snapshot) : FormatStatus(snapshot)};
+  }
+  if (cmd == "announce" && args.size() == 1) {
+    const StatusSnapshot snapshot = board_.Snapshot();
+    return {0, json ? FormatAnnounceJson(snapshot) : FormatAnnounce(snapshot)};
   }
   if (cmd == "reload" && args.size() == 1) {
     const ReloadOutcome outcome = reloader_.Reload("sluicectl");

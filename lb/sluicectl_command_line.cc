@@ -20,6 +20,7 @@ constexpr std::string_view kListOptions[] = {"--stats", "--rate"};
 const Command kCommands[] = {
     {"list", 0, "list [--stats|--rate]", {kListOptions[0], kListOptions[1]}},
     {"status", 0, "status"},
+    {"announce", 0, "announce"},
     {"reload", 0, "reload"},
     {"drain", 2, "drain SERVICE BACKEND"},
     {"undrain", 2, "undrain SERVICE BACKEND"},
@@ -87,6 +88,8 @@ std::string SluicectlUsage(std::string_view program) {
       "  list --stats              ... with packets, bytes and new flows since start\n"
       "  list --rate               ... with new flows, packets and bytes per second\n"
       "  status                    table generation and the result of the last reload\n"
+      "  announce                  each VIP: up (a service on it has a serving backend:\n"
+      "                            advertise it) or down (withdraw it); docs/bgp.md\n"
       "  reload                    re-read the config file (as SIGHUP)\n"
       "  drain SERVICE BACKEND     take no new flows on BACKEND until undrain\n"
       "  undrain SERVICE BACKEND   undo drain\n"
@@ -96,7 +99,7 @@ std::string SluicectlUsage(std::string_view program) {
       "\n"
       "Options:\n"
       "  --socket PATH   control socket (default $SLUICE_SOCKET, else %s)\n"
-      "  --json          answer list, status and lookup in JSON\n"
+      "  --json          answer list, status, announce and lookup in JSON\n"
       "  -h, --help      this text\n"
       "\n"
       "Exit status: 0 ok, 1 the daemon refused or failed, 2 usage error, 3 cannot reach sluice.\n",

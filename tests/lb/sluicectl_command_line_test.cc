@@ -55,6 +55,17 @@ TEST(SluicectlCommandLineTest, ListViewsAndLookup) {
   EXPECT_THAT(cl->request, ElementsAre("lookup", "udp", "fd00::1", "5353", "fd00::100", "53"));
 }
 
+TEST(SluicectlCommandLineTest, Announce) {
+  auto cl = Parse({"--json", "announce"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_THAT(cl->request, ElementsAre("--json", "announce"));
+  EXPECT_EQ(Parse({"announce", "10.0.0.1"}).status().message(),
+            "'announce' takes 0 argument(s), got 1: sluicectl announce");
+  EXPECT_EQ(Parse({"announce", "--stats"}).status().message(),
+            "'announce' has no option '--stats': sluicectl announce");
+  EXPECT_THAT(SluicectlUsage("sluicectl"), HasSubstr("  announce "));
+}
+
 TEST(SluicectlCommandLineTest, Help) {
   auto cl = Parse({"--help", "nonsense"});
   ASSERT_TRUE(cl.ok()) << cl.status();
