@@ -97,7 +97,7 @@ std::pair<int, std::string> ControlLoop::Lookup(const std::vector<std::string>& 
 
 ReloadOutcome ControlLoop::Reload(std::string_view reason) {
   NotifyReloading(absl::StrFormat("reloading (%s)", reason));
-  const ReloadOutcome outcome = reloader_.Reload(reason);
+  ReloadOutcome outcome = reloader_.Reload(reason);
   // READY=1 either way: a rejected file leaves the previous config serving, and STATUS
   // says so until the next reload.
   NotifyReady(outcome.ok ? absl::StrFormat("serving; reload (%s) applied: %s", reason, outcome.text)
@@ -224,9 +224,14 @@ absl::Status ControlLoop::Run() {
   Log("ready");
   // Ports are up, the first table is published, the workers, the health thread, the
   // metrics endpoint and the control socket run: what Type=notify's READY=1 promises.
-  NotifyReady(absl::StrFormat("serving: %d services, %d ports, table generation %d",
-                              running.services.size(), appliance_.ports().size(),
-                              appliance_.controller().generation()));
+  {
+    const StatusSnapshot snapshot = board_.Snapshot();  // services live in the controller
+    const size_t service_count = snapshot.services.size();
+    const size_t port_count = appliance_.ports().size();
+    NotifyReady(absl::StrFormat("serving: %d service%s, %d port%s, table generation %d",
+                                service_count, service_count == 1 ? "" : "s", port_count,
+                                port_count == 1 ? "" : "s", appliance_.controller().generation()));
+  }
   // WatchdogSec= of the unit, if any: keep-alive at half the interval, as sd_watchdog_enabled(3)
   // advises. The loop turns at least every ~1 ms, so the keep-alive stops only when it hangs.
   const uint64_t watchdog_ms = WatchdogIntervalUs() / 2000;

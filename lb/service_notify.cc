@@ -1,6 +1,6 @@
 #include "lb/service_notify.h"
 
-#include <time.h>
+#include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"

@@ -34,8 +34,9 @@ int Run(const sluice::lb::CommandLine& cl) {
     // Under systemd (not for --check, which ExecStartPre and ExecReload run): why the
     // unit failed, in `systemctl status`.
     if (!cl.check) {
-      sluice::lb::NotifyStatus(absl::StrFormat("cannot start: %s: invalid config (%d errors)",
-                                               cl.config_path, diagnostics.size()));
+      sluice::lb::NotifyStatus(absl::StrFormat("cannot start: %s: invalid config (%d error%s)",
+                                               cl.config_path, diagnostics.size(),
+                                               diagnostics.size() == 1 ? "" : "s"));
     }
     return kExitInvalid;
   }

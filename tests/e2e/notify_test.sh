@@ -73,7 +73,7 @@ first=$(grep -m1 'READY=1' "$notify_log")
 [[ $first == *"[at_ready log=1 metrics=1]"* ]] &&
   pass "at READY=1 the log already said 'sluice: ready' and the metrics endpoint answered" ||
   fail "READY=1 came too early: $first"
-[[ $first == *"|STATUS=serving: 1 services, 1 ports, table generation "* ]] &&
+[[ $first == *"|STATUS=serving: 1 service, 1 port, table generation "* ]] &&
   pass "READY=1 comes with STATUS=serving: ..." || fail "READY=1 without the serving STATUS: $first"
 [ "$(grep -c 'READY=1' "$notify_log")" = 1 ] && pass "exactly one READY=1 at start" ||
   fail "$(grep -c 'READY=1' "$notify_log") READY=1 messages at start"

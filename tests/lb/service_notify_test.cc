@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -48,7 +48,7 @@ class ServiceNotifyTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   // The next message, or nothing within the socket's receive timeout.
-  std::optional<std::string> Receive() {
+  std::optional<std::string> Receive() const {
     char buf[4096];
     const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n < 0) return std::nullopt;
