@@ -22,6 +22,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/harness.sh"
 e2e_init notify_test sntf- dr "$@"
 [ -x "$sluicectl_bin" ] || die "no sluicectl next to sluice ($sluicectl_bin)"
+if ! ldd "$sluice" | grep -q 'libsystemd\.so'; then
+  echo "SKIP: $sluice is built without libsystemd (meson -Dsystemd=disabled or libsystemd-dev missing)"
+  exit 77
+fi
 
 metrics_port=19764
 notify_socket=$tmp/notify.sock
