@@ -10,6 +10,9 @@ packages=(
   # libraries (DESIGN.md: chosen dependencies)
   libdpdk-dev libyaml-cpp-dev prometheus-cpp-dev libcivetweb-dev libabsl-dev libxxhash-dev
   libcurl4-openssl-dev
+  # sd_notify for the systemd unit (Type=notify; optional in meson.build, found when this
+  # is installed)
+  libsystemd-dev
   # runtime tools: dpdk-devbind.py, dpdk-hugepages.py (dpdk); dpdk-dumpcap and
   # dpdk-telemetry.py (dpdk-dev; docs/observability.md)
   dpdk dpdk-dev
@@ -17,6 +20,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # end-to-end tests and the demo: namespaces, real clients and servers
   iproute2 iputils-ping ethtool curl python3 procps tcpdump
+  # systemd-analyze verify on the unit (tests/deploy/install_test.sh)
+  systemd
   # Prometheus: promtool (check metrics/rules, test rules) and the server the end-to-end
   # test scrapes Sluice with; python3-yaml for tests/prometheus/check_queries.py
   prometheus python3-yaml

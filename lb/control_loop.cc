@@ -21,6 +21,7 @@
 #include "lb/lcore_sums.h"
 #include "lb/metrics_server.h"
 #include "lb/port_collector.h"
+#include "lb/service_notify.h"
 #include "lb/signals.h"
 #include "lb/status_collector.h"
 #include "lb/status_format.h"
@@ -95,6 +96,17 @@ std::pair<int, std::string> ControlLoop::Lookup(const std::vector<std::string>& 
   return {0, json ? FormatFlowExplanationJson(e) : FormatFlowExplanation(e)};
 }
 
+ReloadOutcome ControlLoop::Reload(std::string_view reason) {
+  NotifyReloading(absl::StrFormat("reloading (%s)", reason));
+  ReloadOutcome outcome = reloader_.Reload(reason);
+  // READY=1 either way: a rejected file leaves the previous config serving, and STATUS
+  // says so until the next reload.
+  NotifyReady(outcome.ok ? absl::StrFormat("serving; reload (%s) applied: %s", reason, outcome.text)
+                         : absl::StrFormat("serving the previous config; reload (%s) failed: %s",
+                                           reason, outcome.text));
+  return outcome;
+}
+
 void ControlLoop::LogEvents() {
   for (const std::string& event : appliance_.controller().TakeEvents()) Log(event);
 }
@@ -149,7 +161,7 @@ std::pair<int, std::string> ControlLoop::Command(const std::vector<std::string>&
     return {0, json ? FormatAnnounceJson(snapshot) : FormatAnnounce(snapshot)};
   }
   if (cmd == "reload" && args.size() == 1) {
-    const ReloadOutcome outcome = reloader_.Reload("sluicectl");
+    const ReloadOutcome outcome = Reload("sluicectl");
     watch_.Mark();
     LogEvents();
     return {outcome.ok ? 0 : 1, outcome.text};
@@ -215,18 +227,36 @@ absl::Status ControlLoop::Run() {
   std::thread health_thread([this, &stop_health] { checker_.Run(stop_health); });
   LogEvents();
   Log("ready");
+  // Ports are up, the first table is published, the workers, the health thread, the
+  // metrics endpoint and the control socket run: what Type=notify's READY=1 promises.
+  {
+    const StatusSnapshot snapshot = board_.Snapshot();  // services live in the controller
+    const size_t service_count = snapshot.services.size();
+    const size_t port_count = appliance_.ports().size();
+    NotifyReady(absl::StrFormat("serving: %d service%s, %d port%s, table generation %d",
+                                service_count, service_count == 1 ? "" : "s", port_count,
+                                port_count == 1 ? "" : "s", appliance_.controller().generation()));
+  }
+  // WatchdogSec= of the unit, if any: keep-alive at half the interval, as sd_watchdog_enabled(3)
+  // advises. The loop turns at least every ~1 ms, so the keep-alive stops only when it hangs.
+  const uint64_t watchdog_ms = WatchdogIntervalUs() / 2000;
+  uint64_t next_watchdog_ms = NowMs();
   uint64_t next_watch_ms = NowMs() + kConfigWatchIntervalMs;
   busy.Sample();
   uint64_t next_busy_sample_ms = NowMs() + kBusySampleIntervalMs;
   while (!StopRequested()) {
     const uint64_t now_ms = NowMs();
     uint32_t work = appliance_.PollControl(now_ms);
+    if (watchdog_ms > 0 && now_ms >= next_watchdog_ms) {
+      next_watchdog_ms = now_ms + watchdog_ms;
+      NotifyWatchdog();
+    }
     if (now_ms >= next_busy_sample_ms) {
       next_busy_sample_ms = now_ms + kBusySampleIntervalMs;
       busy.Sample();
     }
     if (TakeReloadRequest()) {
-      reloader_.Reload("SIGHUP");
+      Reload("SIGHUP");
       watch_.Mark();
       LogEvents();
       work += 1;
@@ -234,7 +264,7 @@ absl::Status ControlLoop::Run() {
     if (now_ms >= next_watch_ms) {
       next_watch_ms = now_ms + kConfigWatchIntervalMs;
       if (watch_.Changed()) {
-        reloader_.Reload("file replaced");
+        Reload("file replaced");
         LogEvents();
         work += 1;
       }
@@ -248,6 +278,7 @@ absl::Status ControlLoop::Run() {
     }
   }
   Log(absl::StrFormat("signal %d: stopping", StopSignal()));
+  NotifyStopping(absl::StrFormat("stopping (signal %d)", StopSignal()));
   stop_health.store(true);
   health_thread.join();
   appliance_.StopWorkers();

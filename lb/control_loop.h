@@ -6,6 +6,7 @@
 #define SLUICE_LB_CONTROL_LOOP_H_
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,8 @@ class ControlLoop {
   // Feeds the rate estimators (about once a second, from Run).
   void SampleRates(absl::Time now);
   std::pair<int, std::string> Lookup(const std::vector<std::string>& args, bool json);
+  // reloader_.Reload between RELOADING=1 and READY=1 to the service manager.
+  ReloadOutcome Reload(std::string_view reason);
 
   Appliance& appliance_;
   health::HealthChecker& checker_;

@@ -16,6 +16,7 @@
 #include "lb/appliance.h"
 #include "lb/control_loop.h"
 #include "lb/eal_arguments.h"
+#include "lb/service_notify.h"
 #include "lb/signals.h"
 
 namespace sluice::lb {
@@ -97,6 +98,7 @@ int RunDaemon(const std::string& config_path, const config::Config& config,
   if (status.ok()) status = dp::InitEal(*args);
   if (!status.ok()) {
     Log(absl::StrFormat("cannot start: %s", status.message()));
+    NotifyStatus(absl::StrFormat("cannot start: %s", status.message()));
     return 1;
   }
   // Captured before CleanupEal, which removes the runtime directory it is read from.
@@ -117,6 +119,7 @@ int RunDaemon(const std::string& config_path, const config::Config& config,
     }
     if (!status.ok()) {
       Log(absl::StrFormat("cannot start: %s", status.message()));
+      NotifyStatus(absl::StrFormat("cannot start: %s", status.message()));
       exit_status = 1;
     }
   }

@@ -11,6 +11,7 @@
 #include "dataplane/dpdk_version.h"
 #include "lb/command_line.h"
 #include "lb/daemon.h"
+#include "lb/service_notify.h"
 
 namespace {
 
@@ -29,6 +30,13 @@ int Run(const sluice::lb::CommandLine& cl) {
     } else {
       absl::FPrintF(stderr, "%s: invalid config: %d error%s\n", cl.config_path, diagnostics.size(),
                     diagnostics.size() == 1 ? "" : "s");
+    }
+    // Under systemd (not for --check, which ExecStartPre and ExecReload run): why the
+    // unit failed, in `systemctl status`.
+    if (!cl.check) {
+      sluice::lb::NotifyStatus(absl::StrFormat("cannot start: %s: invalid config (%d error%s)",
+                                               cl.config_path, diagnostics.size(),
+                                               diagnostics.size() == 1 ? "" : "s"));
     }
     return kExitInvalid;
   }
