@@ -19,8 +19,8 @@
 #include "dataplane/worker.h"
 #include "lb/appliance.h"
 #include "lb/flow_lookup.h"
-#include "lb/status_board.h"
 #include "lb/lcore_sums.h"
+#include "lb/status_board.h"
 #include "tests/dataplane/packet_reference.h"
 #include "tests/dataplane/ring_port.h"
 
