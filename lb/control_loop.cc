@@ -183,12 +183,8 @@ absl::Status ControlLoop::Run() {
   const config::Config& running = appliance_.controller().running();
   // The Appliance, the checker, board_ and busy outlive the server, which is local to
   // Run() and declared after them.
-  std::vector<const dataplane::LcoreStats*> workers;
-  for (size_t i = 0; i < appliance_.worker_count(); ++i) {
-    workers.push_back(&appliance_.worker_stats(i));
-  }
-  WorkerBusySampler busy(workers);
-  CounterSources counters{.workers = workers,
+  WorkerBusySampler busy(worker_stats_);
+  CounterSources counters{.workers = worker_stats_,
                           .control = &appliance_.control_stats(),
                           .board = &board_,
                           .flow_capacity_ipv4 = appliance_.flow_capacity(false),

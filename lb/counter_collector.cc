@@ -124,6 +124,11 @@ std::vector<prometheus::MetricFamily> CounterCollector::Collect() const {
   AddSample(capacity, static_cast<double>(sources_.flow_capacity_ipv4), {{"family", "ipv4"}});
   AddSample(capacity, static_cast<double>(sources_.flow_capacity_ipv6), {{"family", "ipv6"}});
   out.push_back(std::move(capacity));
+  out.push_back(Counter("sluice_flow_table_full_total",
+                        "New flows a worker forwarded by the Maglev table without a flow entry "
+                        "because its flow table was full (one full worker shows here even when "
+                        "the summed entries are far below the summed capacity).",
+                        Sum(workers, &LcoreCounters::flow_table_full)));
 
   auto generation =
       MakeFamily("sluice_worker_table_generation",

@@ -41,7 +41,8 @@ class CounterCollector : public prometheus::Collectable {
   // and backends on the board; the backend families are left out entirely when the board
   // says per-backend metrics are off), sluice_service_active_flows{service},
   // sluice_backend_active_flows{service,backend} (gauges), sluice_flow_table_entries{family},
-  // sluice_flow_table_capacity{family}, sluice_worker_table_generation{worker},
+  // sluice_flow_table_capacity{family}, sluice_flow_table_full_total,
+  // sluice_worker_table_generation{worker},
   // sluice_worker_busy_seconds_total{worker}, sluice_worker_busy_ratio{worker},
   // sluice_icmp_echo_replies_total, sluice_icmp_too_big_sent_total,
   // sluice_nat_reply_{packets,bytes}_total, sluice_icmp_too_big_suppressed_total,

@@ -27,8 +27,7 @@ absl::StatusOr<uint16_t> ParsePort(const std::string& text) {
 }
 
 std::string Endpoint(const config::IpAddress& a, uint16_t port_host) {
-  return a.is_v4() ? absl::StrCat(a.ToString(), ":", port_host)
-                   : absl::StrCat("[", a.ToString(), "]:", port_host);
+  return config::SocketAddress{.address = a, .port = port_host}.ToString();
 }
 
 config::IpAddress V4(uint32_t net_order) {

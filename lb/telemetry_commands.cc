@@ -4,6 +4,8 @@
 
 #include <rte_telemetry.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <optional>
@@ -127,9 +129,9 @@ rte_tel_data* U64Array() {
 // /sluice/service,NAME: the service's fields and traffic, then its backends as parallel
 // arrays: "backends" (addresses) and, in the same order, "backend_weight", "backend_up",
 // "backend_draining", "backend_serving", "backend_packets", "backend_bytes",
-// "backend_new_flows". DPDK 22.11 lets a dict hold arrays but not dicts, hence columns
-// rather than one object per backend. An answer is at most 16 KiB: a pool of more than
-// about 150 backends is cut short there (sluicectl and the metrics show all).
+// "backend_new_flows", "backend_active_flows". DPDK 22.11 lets a dict hold arrays but not dicts,
+// hence columns rather than one object per backend. An answer is at most 16 KiB: a pool of more
+// than about 150 backends is cut short there (sluicectl and the metrics show all).
 int HandleService(const char* /*cmd*/, const char* params, rte_tel_data* d) {
   if (params == nullptr || *params == '\0') return -EINVAL;
   absl::MutexLock lock(&RegistryMutex());
@@ -148,17 +150,19 @@ int HandleService(const char* /*cmd*/, const char* params, rte_tel_data* d) {
     AddString(d, "health_check", service.health_check);
     rte_tel_data_add_dict_u64(d, "backends_serving", service.serving_backends());
     AddTraffic(d, ServiceTraffic(sources->workers, service.id));
-    rte_tel_data* addresses = rte_tel_data_alloc();
-    if (addresses == nullptr) return -ENOMEM;
-    rte_tel_data_start_array(addresses, RTE_TEL_STRING_VAL);
-    rte_tel_data* weight = U64Array();
-    rte_tel_data* up = U64Array();
-    rte_tel_data* draining = U64Array();
-    rte_tel_data* serving = U64Array();
-    rte_tel_data* packets = U64Array();
-    rte_tel_data* bytes = U64Array();
-    rte_tel_data* new_flows = U64Array();
-    rte_tel_data* active_flows = U64Array();
+    // All nine columns or none: a null container must not reach rte_tel_data_add_*.
+    std::array<rte_tel_data*, 9> columns{};
+    columns[0] = rte_tel_data_alloc();
+    if (columns[0] != nullptr) rte_tel_data_start_array(columns[0], RTE_TEL_STRING_VAL);
+    for (size_t i = 1; i < columns.size(); ++i) columns[i] = U64Array();
+    if (std::find(columns.begin(), columns.end(), nullptr) != columns.end()) {
+      for (rte_tel_data* c : columns) {
+        if (c != nullptr) rte_tel_data_free(c);
+      }
+      return -ENOMEM;
+    }
+    auto [addresses, weight, up, draining, serving, packets, bytes, new_flows, active_flows] =
+        columns;
     for (const BackendStatus& backend : service.backends) {
       const TrafficCounters t = BackendTraffic(sources->workers, backend.id);
       // Arrays hold RTE_TEL_MAX_ARRAY_ENTRIES; all columns stop at the same row.

@@ -37,7 +37,10 @@ def wanted_prefixes(returncode, stdout):
     Returns (set of prefixes, reason). Anything but a clean answer means "none": an LB
     that cannot vouch for its VIPs must not attract their traffic."""
     if returncode == EXIT_NO_DAEMON:
-        return set(), "sluice is not running (sluicectl exit 3)"
+        # Exit 3 also covers a socket sluicectl may not open (permission denied): its
+        # own message, passed in `stdout` for a failed run, says which.
+        detail = stdout.strip().splitlines()[-1] if stdout.strip() else "sluicectl exit 3"
+        return set(), "sluice cannot be reached (%s)" % detail
     if returncode == -1:
         return set(), "no answer from sluice within the timeout"
     if returncode != 0:
@@ -92,12 +95,14 @@ def _sort_key(prefix):
 
 
 def ask_sluice(sluicectl, socket, timeout):
-    """(exit status, stdout) of `sluicectl --json announce`; a timeout is status -1."""
+    """(exit status, output) of `sluicectl --json announce`: stdout when it answered,
+    stderr (its reason) when it failed; a timeout is status -1."""
     argv = [sluicectl] + (["--socket", socket] if socket else []) + ["--json", "announce"]
     try:
-        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               stdin=subprocess.DEVNULL, timeout=timeout, check=False)
-        return done.returncode, done.stdout.decode("utf-8", "replace")
+        out = done.stdout if done.returncode == 0 else done.stderr
+        return done.returncode, out.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         return -1, ""
     except OSError as e:  # sluicectl missing or not executable
@@ -152,7 +157,9 @@ def main(argv):
             started = time.monotonic()
             answer = ask_sluice(args.sluicectl, args.socket, args.timeout)
             wanted, why = wanted_prefixes(*answer)
-            if first:
+            # Until the first clean answer, what a previous run announced is unknown: keep
+            # asking, so that its routes for VIPs now down get withdrawn.
+            if first and answer[0] == 0:
                 announcer.assume_announced(known_prefixes(*answer) - wanted)
                 first = False
             if why != reason:

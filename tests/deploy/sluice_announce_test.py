@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,7 +31,12 @@ class WantedPrefixesTest(unittest.TestCase):
     def test_no_daemon_withdraws_everything(self):
         wanted, why = sa.wanted_prefixes(3, "")
         self.assertEqual(wanted, set())
-        self.assertIn("not running", why)
+        self.assertIn("cannot be reached", why)
+        # sluicectl's own reason (its stderr) is kept: "not running" and "permission
+        # denied" are both exit 3.
+        why = sa.wanted_prefixes(3, "sluicectl: permission denied on /run/sluice/sluice.sock: "
+                                    "run as root\n")[1]
+        self.assertIn("permission denied", why)
 
     def test_any_other_failure_withdraws_everything(self):
         for code in (1, 2, -1, -2):
@@ -108,6 +114,22 @@ class ProcessTest(unittest.TestCase):
                              check=True).stdout.decode()
         self.assertEqual(out, "announce route 10.0.100.1/32 next-hop self\n"
                               "announce route fd00::1/128 next-hop self\n")
+
+    def test_a_restart_before_sluice_answers_still_withdraws_what_is_down(self):
+        # The first asks fail (no daemon yet); the first clean answer still withdraws the
+        # VIPs that are down, which a previous run of the script may have announced.
+        p = subprocess.Popen([sys.executable, SCRIPT, "--sluicectl", self.ctl, "--poll", "0.1"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)  # a few failed asks
+            with open(self.answer, "w") as f:
+                f.write(UP_AND_DOWN)
+            self.assertEqual(p.stdout.readline(), b"withdraw route 10.0.100.2/32 next-hop self\n")
+            self.assertEqual(p.stdout.readline(), b"announce route 10.0.100.1/32 next-hop self\n")
+        finally:
+            p.kill()
+            p.wait()
 
     def test_loop_follows_sluice_and_withdraws_when_stdin_closes(self):
         with open(self.answer, "w") as f:

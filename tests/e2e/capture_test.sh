@@ -207,6 +207,10 @@ v=$(tel /sluice/stats 'v["tx_packets"]')
 check "/sluice/stats drops_* add up to drops_total" \
   "$(tel /sluice/stats 'sum(n for k, n in v.items() if k.startswith("drops_") and k != "drops_total") == v["drops_total"]')" True
 check "/sluice/service,web new_flows" "$(tel /sluice/service,web 'v["new_flows"]')" 10
+# Flows leave the table only when they expire (tcp_timeout): all 10 are still there.
+check "/sluice/service,web active_flows" "$(tel /sluice/service,web 'v["active_flows"]')" 10
+check "/sluice/service,web backend_active_flows add up" \
+  "$(tel /sluice/service,web 'sum(v["backend_active_flows"])')" 10
 v=$(tel /sluice/service,web 'v["packets"]')
 [ "$v" -ge 50 ] 2>/dev/null && pass "/sluice/service,web packets $v" ||
   fail "/sluice/service,web packets '$v' (want >= 50: 10 connections)"

@@ -79,6 +79,7 @@ class CounterCollectorTest : public ::testing::Test {
     w1_.counters.table_generation = 3;
     w1_.counters.icmp_too_big_sent = 4;
     w1_.counters.icmp_errors_suppressed = 5;
+    w1_.counters.flow_table_full = 11;
     w1_.counters.icmp_errors_forwarded = 6;
     w1_.counters.nat_reply_bytes = 7;
     w1_.counters.drops[static_cast<size_t>(dataplane::DropReason::kNoService)] = 1;
@@ -146,6 +147,7 @@ TEST_F(CounterCollectorTest, SumsOverLcores) {
   EXPECT_EQ(series.at("sluice_nat_reply_packets_total{}"), 2);
   EXPECT_EQ(series.at("sluice_nat_reply_bytes_total{}"), 7);
   EXPECT_EQ(series.at("sluice_icmp_too_big_suppressed_total{}"), 5);
+  EXPECT_EQ(series.at("sluice_flow_table_full_total{}"), 11);
   EXPECT_EQ(series.at("sluice_icmp_errors_forwarded_total{}"), 6);
   EXPECT_EQ(series.at("sluice_neighbor_packets_sent_total{kind=\"arp_request\"}"), 8);
   EXPECT_EQ(series.at("sluice_neighbor_packets_sent_total{kind=\"arp_reply\"}"), 0);
@@ -176,7 +178,7 @@ TEST_F(CounterCollectorTest, EveryDropReasonHasASeries) {
 TEST_F(CounterCollectorTest, TypesAndHelp) {
   const CounterCollector collector(Sources());
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 25);
+  EXPECT_EQ(families.size(), 26);
   for (const auto& family : families) {
     EXPECT_FALSE(family.help.empty()) << family.name;
     const bool total = family.name.ends_with("_total");
@@ -193,7 +195,7 @@ TEST_F(CounterCollectorTest, PerBackendOffDropsEveryBackendFamily) {
   board_.SetPerBackendMetrics(false);
   const CounterCollector collector(Sources());
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 21);
+  EXPECT_EQ(families.size(), 22);
   for (const auto& family : families) {
     EXPECT_FALSE(family.name.starts_with("sluice_backend_")) << family.name;
   }
@@ -226,7 +228,7 @@ TEST(CounterCollectorEmptyTest, FamiliesWithoutServicesOrWorkers) {
   StatusBoard board;
   const CounterCollector collector({.board = &board});
   const auto families = collector.Collect();
-  EXPECT_EQ(families.size(), 25);
+  EXPECT_EQ(families.size(), 26);
   EXPECT_THAT(Find(families, "sluice_service_packets_total")->metric, IsEmpty());
   EXPECT_THAT(Find(families, "sluice_worker_busy_ratio")->metric, IsEmpty());
   EXPECT_THAT(Find(families, "sluice_worker_table_generation")->metric, IsEmpty());
