@@ -13,29 +13,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/metric_type.h"
+#include "tests/lb/metrics_test_util.h"
 
 namespace sluice::lb {
 namespace {
 
+using ::sluice::lb::testing::Series;
+
 using ::prometheus::MetricType;
 using ::testing::IsEmpty;
-
-// name{label="value",...} -> value.
-std::map<std::string, double> Series(const std::vector<prometheus::MetricFamily>& families) {
-  std::map<std::string, double> out;
-  for (const auto& family : families) {
-    for (const auto& metric : family.metric) {
-      std::vector<std::string> labels;
-      for (const auto& label : metric.label) {
-        labels.push_back(absl::StrCat(label.name, "=\"", label.value, "\""));
-      }
-      const double value =
-          family.type == MetricType::Counter ? metric.counter.value : metric.gauge.value;
-      out[absl::StrFormat("%s{%s}", family.name, absl::StrJoin(labels, ","))] = value;
-    }
-  }
-  return out;
-}
 
 const prometheus::MetricFamily* Find(const std::vector<prometheus::MetricFamily>& families,
                                      const std::string& name) {

@@ -9,15 +9,38 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "lb/status_board.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/metric_type.h"
 
 namespace sluice::lb::testing {
+
+// A collector's families as name{label="value",...} -> value (counters and gauges).
+inline std::map<std::string, double> Series(const std::vector<prometheus::MetricFamily>& families) {
+  std::map<std::string, double> out;
+  for (const auto& family : families) {
+    for (const auto& metric : family.metric) {
+      std::vector<std::string> labels;
+      for (const auto& label : metric.label) {
+        labels.push_back(absl::StrCat(label.name, "=\"", label.value, "\""));
+      }
+      const double value = family.type == prometheus::MetricType::Counter ? metric.counter.value
+                                                                          : metric.gauge.value;
+      out[absl::StrFormat("%s{%s}", family.name, absl::StrJoin(labels, ","))] = value;
+    }
+  }
+  return out;
+}
 
 // "web" with three backends (up; down; up but drained at runtime, weight 5) and "dns"
 // with one backend that is up but has weight 0. Generation 7; reloads 3 ok, 1 failed,

@@ -20,27 +20,14 @@
 #include "gtest/gtest.h"
 #include "prometheus/metric_type.h"
 #include "tests/dataplane/test_eal.h"
+#include "tests/lb/metrics_test_util.h"
 
 namespace sluice::lb {
 namespace {
 
-using ::prometheus::MetricType;
+using ::sluice::lb::testing::Series;
 
-std::map<std::string, double> Series(const std::vector<prometheus::MetricFamily>& families) {
-  std::map<std::string, double> out;
-  for (const auto& family : families) {
-    for (const auto& metric : family.metric) {
-      std::vector<std::string> labels;
-      for (const auto& label : metric.label) {
-        labels.push_back(absl::StrCat(label.name, "=\"", label.value, "\""));
-      }
-      const double value =
-          family.type == MetricType::Counter ? metric.counter.value : metric.gauge.value;
-      out[absl::StrFormat("%s{%s}", family.name, absl::StrJoin(labels, ","))] = value;
-    }
-  }
-  return out;
-}
+using ::prometheus::MetricType;
 
 constexpr uint32_t kPoolMbufs = 1023;
 
