@@ -22,7 +22,7 @@
 #include "tests/lb/metrics_test_util.h"
 
 int main() {
-  if (sluice::dataplane::InitTestEal("metrics_scrape", "0", 512) < 0 ||
+  if (sluice::dataplane::InitTestEal("metrics-scrape", "0", 512) < 0 ||
       rte_dev_probe("net_null0") != 0) {
     std::cerr << "EAL or net_null0 failed\n";
     return 1;

@@ -34,7 +34,7 @@ constexpr uint32_t kPoolMbufs = 1023;
 class PortCollectorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_GE(dataplane::InitTestEal("port_collector_test", "0", 512), 0);
+    ASSERT_GE(dataplane::InitTestEal("port-collector-test", "0", 512), 0);
     ASSERT_EQ(rte_dev_probe("net_null0"), 0);
     ASSERT_EQ(rte_dev_probe("net_null1"), 0);
     // No per-lcore cache: the available count is exact.

@@ -64,7 +64,7 @@ grep -qE '^sluice [0-9.]+ \(DPDK [0-9]+\.[0-9]+' "$tmp/out" || fail "version: $(
 # (sluice-golden-PID, sluice-flow-test-PID, ...): those entries are not ours to judge.
 runtime_files() {
   ls -A /dev/hugepages /var/run/dpdk /run/user/"$(id -u)"/dpdk 2>/dev/null |
-    grep -vE '^sluice-[a-z-]+-[0-9]+$' | sort
+    grep -vE '^sluice-[a-z0-9_-]+-[0-9]+$' | sort
 }
 before=$(runtime_files)
 run 0 --config "$root/config/examples/sluice.yaml" --check
