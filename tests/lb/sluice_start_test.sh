@@ -6,7 +6,9 @@
 set -u
 sluice=$1
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# The EAL's runtime directory under this test's own file prefix (sluice-start-test-PID:
+# sluice_check_test, running in parallel, ignores prefixes that end in a PID).
+trap 'rm -rf "$tmp" /var/run/dpdk/sluice-start-test-$$' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -32,9 +34,9 @@ expect_failure() {
   grep -qF "$2" "$tmp/err" || fail "$1: stderr lacks '$2': $(tail -3 "$tmp/err")"
 }
 
-nohuge='["--no-huge", "-m", "128", "--no-shconf", "--file-prefix", "sluice-start-test"]'
+nohuge='["--no-huge", "-m", "128", "--no-shconf", "--file-prefix", "sluice-start-test-'"$$"'"]'
 # Enough to get past the ports to the route table (an LPM is 64 MiB) and beyond.
-nohuge_big='["--no-huge", "-m", "640", "--no-shconf", "--file-prefix", "sluice-start-test"]'
+nohuge_big='["--no-huge", "-m", "640", "--no-shconf", "--file-prefix", "sluice-start-test-'"$$"'"]'
 
 config workers 128 net_null0 "$nohuge"
 expect_failure workers "sluice: cannot start: dataplane.workers: 128 workers need 129 CPUs"
