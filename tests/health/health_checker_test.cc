@@ -137,6 +137,18 @@ CheckSpec TcpCheck(uint64_t subscriber, int family, uint16_t port, Health initia
       .initial = initial};
 }
 
+// A UDP check sending "ping" to a loopback port.
+CheckSpec UdpCheck(uint64_t subscriber, uint16_t port, absl::Duration timeout, Health initial) {
+  return CheckSpec{.subscriber = subscriber,
+                   .probe = {.type = ProbeSpec::kUdp,
+                             .address = Loopback(AF_INET, port),
+                             .timeout = timeout,
+                             .payload = "ping"},
+                   .interval = kInterval,
+                   .rise_fall = kRiseFall,
+                   .initial = initial};
+}
+
 std::unique_ptr<HealthChecker> NewChecker() {
   absl::StatusOr<std::unique_ptr<HealthChecker>> checker = HealthChecker::Create(42);
   EXPECT_TRUE(checker.ok()) << checker.status();
@@ -277,14 +289,8 @@ INSTANTIATE_TEST_SUITE_P(Families, TcpUpDownTest, ::testing::Values(AF_INET, AF_
 TEST(HealthCheckerTest, FlappingFasterThanRiseChangesNothing) {
   UdpServer server(AF_INET, 2);
   auto checker = NewChecker();
-  CheckSpec check{.subscriber = 3,
-                  .probe = {.type = ProbeSpec::kUdp,
-                            .address = Loopback(AF_INET, server.port()),
-                            .timeout = kTimeout,
-                            .payload = "ping"},
-                  .interval = kInterval,
-                  .rise_fall = {.rise = 3, .fall = 3},
-                  .initial = Health::kDown};
+  CheckSpec check = UdpCheck(3, server.port(), kTimeout, Health::kDown);
+  check.rise_fall = {.rise = 3, .fall = 3};
   ASSERT_TRUE(checker->SetChecks({check}).ok());
   const std::vector<HealthChange> changes = PollUntil(
       *checker, [&](const auto&) { return server.received() >= 12; }, 12 * kInterval + kMargin);
@@ -399,14 +405,7 @@ TEST(HealthCheckerTest, ProbeInFlightIsNotStartedTwice) {
   UdpServer silent(AF_INET, 0);
   auto checker = NewChecker();
   const absl::Duration timeout = absl::Milliseconds(350);
-  CheckSpec check{.subscriber = 1,
-                  .probe = {.type = ProbeSpec::kUdp,
-                            .address = Loopback(AF_INET, silent.port()),
-                            .timeout = timeout,
-                            .payload = "ping"},
-                  .interval = kInterval,
-                  .rise_fall = kRiseFall,
-                  .initial = Health::kUp};
+  const CheckSpec check = UdpCheck(1, silent.port(), timeout, Health::kUp);
   ASSERT_TRUE(checker->SetChecks({check}).ok());
   const std::vector<HealthChange> changes = PollUntil(
       *checker, Reached(1, Health::kDown), kRiseFall.fall * (timeout + kInterval) + kMargin);
@@ -437,15 +436,8 @@ TEST(HealthCheckerTest, ResultCountsByGroupAndOutcome) {
   CheckSpec fails = TcpCheck(3, AF_INET, refused.port());
   fails.stats_group = 7;
   const absl::Duration timeout = absl::Milliseconds(300);
-  CheckSpec times_out{.subscriber = 4,
-                      .probe = {.type = ProbeSpec::kUdp,
-                                .address = Loopback(AF_INET, silent.port()),
-                                .timeout = timeout,
-                                .payload = "ping"},
-                      .interval = kInterval,
-                      .rise_fall = kRiseFall,
-                      .initial = Health::kUp,
-                      .stats_group = 9};
+  CheckSpec times_out = UdpCheck(4, silent.port(), timeout, Health::kUp);
+  times_out.stats_group = 9;
   ASSERT_TRUE(checker->SetChecks({shared_a, shared_b, fails, times_out}).ok());
   EXPECT_TRUE(checker->result_counts().empty());
   const absl::Time end = absl::Now() + 10 * kInterval + timeout + kMargin;
