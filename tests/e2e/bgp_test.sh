@@ -130,27 +130,13 @@ EOF
   exabgp_pid[$n]=$!
 }
 
-# stop_pid PID SECONDS: SIGTERM, bounded wait, SIGKILL.
-stop_pid() {
-  local pid=$1 limit=$2 i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < limit * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
-
 e2e_test_cleanup() {
   local n left
-  stop_pid "$sluice2_pid" 5
+  e2e_stop_pid "$sluice2_pid" 5
   sluice2_pid=""
-  for n in "${!exabgp_pid[@]}"; do stop_pid "${exabgp_pid[$n]}" 5; done
+  for n in "${!exabgp_pid[@]}"; do e2e_stop_pid "${exabgp_pid[$n]}" 5; done
   exabgp_pid=()
-  stop_pid "$bird_pid" 5
+  e2e_stop_pid "$bird_pid" 5
   bird_pid=""
   rm -rf "/var/run/dpdk/$eal_prefix-2"
   # Everything this run started names a file in $tmp on its command line.
@@ -292,7 +278,7 @@ body=$(rt_get)
 
 step "drain LB 2 by stopping its ExaBGP (SIGTERM): one next hop (bound 2 s); start it again"
 mark
-stop_pid "${exabgp_pid[2]}" 5
+e2e_stop_pid "${exabgp_pid[2]}" 5
 unset 'exabgp_pid[2]'
 within "withdraw on ExaBGP stop" 2000 "$TOPO_LB_IP"
 mark

@@ -69,23 +69,33 @@ show_log() {
   fi
 }
 
-# stop_sluice SECONDS: SIGTERM, wait (bounded), SIGKILL. Sets sluice_status.
-stop_sluice() {
-  local limit=$1 i
-  [ -n "$sluice_pid" ] || return 0
-  kill -TERM "$sluice_pid" 2>/dev/null
+# e2e_stop_pid PID SECONDS: SIGTERM, wait (bounded), SIGKILL. Sets E2E_STOP_STATUS to the
+# exit status (of a child of this shell), or "killed" when SIGTERM was not enough.
+e2e_stop_pid() {
+  local pid=$1 limit=$2 i
+  E2E_STOP_STATUS=""
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null
   for ((i = 0; i < limit * 10; i++)); do
-    kill -0 "$sluice_pid" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  if kill -0 "$sluice_pid" 2>/dev/null; then
-    kill -KILL "$sluice_pid" 2>/dev/null
-    wait "$sluice_pid" 2>/dev/null
-    sluice_status=killed
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    E2E_STOP_STATUS=killed
   else
-    wait "$sluice_pid" 2>/dev/null
-    sluice_status=$?
+    wait "$pid" 2>/dev/null
+    E2E_STOP_STATUS=$?
   fi
+  return 0
+}
+
+# stop_sluice SECONDS: e2e_stop_pid for Sluice. Sets sluice_status.
+stop_sluice() {
+  [ -n "$sluice_pid" ] || return 0
+  e2e_stop_pid "$sluice_pid" "$1"
+  sluice_status=$E2E_STOP_STATUS
   sluice_pid=""
 }
 
